@@ -1,0 +1,131 @@
+public import ClipperRPC
+public import Logging
+
+/// The serving path's in-memory mirror of the config store: applications, models, current
+/// versions and app-model links, read from Redis at start-up and kept fresh by keyspace
+/// notifications, so a predict call never waits on Redis.
+public final class ConfigRegistry {
+    /// What changed, for the layers that react (model queues, selection state).
+    public enum Change: Equatable {
+        case application(String)
+        case model(name: String, version: String)
+        case currentVersion(model: String)
+        case links(app: String)
+    }
+
+    private let redis: RedisConnection
+    private let logger: Logger
+    public private(set) var applications: [String: ApplicationRecord] = [:]
+    /// Model versions by `name:version`.
+    public private(set) var models: [String: ModelRecord] = [:]
+    public private(set) var currentVersions: [String: String] = [:]
+    public private(set) var links: [String: Set<String>] = [:]
+    /// Observers of changes; called after the mirror was updated.
+    public var observers: [(Change) -> Void] = []
+
+    public init(redis: RedisConnection, logger: Logger) {
+        self.redis = redis
+        self.logger = logger
+    }
+
+    /// The model versions an application's queries go to: each linked model at its current version.
+    public func servingModels(app: String) -> [ModelRecord] {
+        (links[app] ?? []).sorted().compactMap { model in
+            currentVersions[model].flatMap { models[ClipperSchema.modelKey(name: model, version: $0)] }
+        }
+    }
+
+    /// Reads every record from Redis; `completion` gets false if Redis did not answer.
+    public func loadAll(_ completion: @escaping (Bool) -> Void) {
+        let databases: [ClipperSchema.Database] = [.applications, .models, .metadata, .appModelLinks]
+        redis.pipeline(databases.map { (db: $0.rawValue, arguments: ["KEYS", "*"]) }) { [self] replies in
+            if replies.contains(where: { $0.errorMessage != nil }) { return completion(false) }
+            var pending = 1
+            let done = { pending -= 1; if pending == 0 { completion(true) } }
+            for (database, reply) in zip(databases, replies) {
+                for key in reply.strings {
+                    pending += 1
+                    reload(database: database, key: key) { done() }
+                }
+            }
+            done()
+        }
+    }
+
+    /// Re-reads one key of `database` into the mirror; used for start-up, notifications and
+    /// after the management API's own writes (so its reply is sent once the mirror agrees).
+    public func reload(database: ClipperSchema.Database, key: String, _ completion: @escaping () -> Void = {}) {
+        switch database {
+        case .applications:
+            redis.command(["HGETALL", key], db: database.rawValue) { [self] reply in
+                guard reply.errorMessage == nil else { return completion() }
+                let record = ApplicationRecord(name: key, fields: reply.hash)
+                if record == nil && !reply.hash.isEmpty { logger.warning("ignoring malformed application record", metadata: ["app": "\(key)"]) }
+                if applications[key] != record {
+                    applications[key] = record
+                    notify(.application(key))
+                }
+                completion()
+            }
+        case .models:
+            redis.command(["HGETALL", key], db: database.rawValue) { [self] reply in
+                guard reply.errorMessage == nil else { return completion() }
+                let record = ModelRecord(fields: reply.hash)
+                let old = models[key]
+                if old != record {
+                    models[key] = record
+                    if let model = record ?? old { notify(.model(name: model.name, version: model.version)) }
+                }
+                completion()
+            }
+        case .metadata:
+            guard key.hasPrefix(ClipperSchema.currentVersionPrefix) else { return completion() }
+            let model = String(key.dropFirst(ClipperSchema.currentVersionPrefix.count))
+            redis.command(["GET", key], db: database.rawValue) { [self] reply in
+                guard reply.errorMessage == nil else { return completion() }
+                if currentVersions[model] != reply.string {
+                    currentVersions[model] = reply.string
+                    notify(.currentVersion(model: model))
+                }
+                completion()
+            }
+        case .appModelLinks:
+            redis.command(["SMEMBERS", key], db: database.rawValue) { [self] reply in
+                guard reply.errorMessage == nil else { return completion() }
+                let members = Set(reply.strings)
+                let new: Set<String>? = members.isEmpty ? nil : members
+                if links[key] != new {
+                    links[key] = new
+                    notify(.links(app: key))
+                }
+                completion()
+            }
+        case .state, .containers, .resources:
+            completion()
+        }
+    }
+
+    /// Handles one keyspace notification (`__keyspace@<db>__:<key>`): the key is simply re-read,
+    /// whatever the event, so any write by any client is mirrored.
+    public func handleKeyspaceNotification(channel: String, event: String) {
+        guard channel.hasPrefix("__keyspace@"), let end = channel.firstIndex(of: "_", after: 11) else { return }
+        let dbText = channel[channel.index(channel.startIndex, offsetBy: 11)..<end]
+        guard let db = Int(dbText), let database = ClipperSchema.Database(rawValue: db),
+              let separator = channel.range(of: "__:") else { return }
+        reload(database: database, key: String(channel[separator.upperBound...]))
+    }
+
+    /// The patterns to PSUBSCRIBE to for the databases mirrored here.
+    public static let keyspacePatterns = [2, 5, 6, 7].map { "__keyspace@\($0)__:*" }
+
+    private func notify(_ change: Change) {
+        observers.forEach { $0(change) }
+    }
+}
+
+extension String {
+    fileprivate func firstIndex(of character: Character, after offset: Int) -> Index? {
+        guard count > offset else { return nil }
+        return self[index(startIndex, offsetBy: offset)...].firstIndex(of: character)
+    }
+}

@@ -1,0 +1,126 @@
+import CHiredis
+import Foundation
+public import Logging
+
+/// The redis-server that `cutter serve` starts and supervises when no Redis address is
+/// configured: the embedded default that makes the first run one command.
+///
+/// It runs with persistence on, in a data directory Cutter owns, on loopback only. If it dies,
+/// the supervisor starts it again; on shutdown it is stopped (and saves its data).
+public final class EmbeddedRedis {
+    /// Why the server could not be started.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private let executable: String
+    private let configFile: String?
+    private let dataDirectory: String
+    public let port: Int
+    private let logger: Logger
+    private var process: Process?
+    private var supervisor: LoopTimer?
+    private var stopping = false
+
+    /// Finds redis-server (`binary` if given, else on PATH) and prepares to run it.
+    public init(binary: String?, configFile: String?, dataDirectory: String, port: Int, logger: Logger) throws {
+        guard let executable = binary ?? Self.findOnPath("redis-server") else {
+            throw StartError(description: """
+                redis-server was not found on PATH, and no --redis address was given.
+                Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point Cutter at a running \
+                server with --redis HOST:PORT (or CUTTER_REDIS=HOST:PORT).
+                """)
+        }
+        self.executable = executable
+        self.configFile = configFile.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        self.dataDirectory = dataDirectory
+        self.port = port
+        self.logger = logger
+    }
+
+    /// Starts the server and waits (up to `timeout` seconds) until it answers PING.
+    public func start(timeout: Double = 10) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        if Self.ping(port: port) {
+            throw StartError(description: "a Redis server already answers on 127.0.0.1:\(port). Use it with --redis 127.0.0.1:\(port), or give the embedded one another port with --embedded-redis-port.")
+        }
+        try launch()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if Self.ping(port: port) {
+                logger.info("embedded redis-server ready", metadata: ["port": "\(port)", "dir": "\(dataDirectory)"])
+                return
+            }
+            if let process, !process.isRunning {
+                throw StartError(description: "redis-server exited with status \(process.terminationStatus) before answering; see \(dataDirectory)/redis.log. If port \(port) is taken, choose another with --embedded-redis-port or use --redis HOST:PORT.")
+            }
+            usleep(50_000)
+        }
+        stop()
+        throw StartError(description: "redis-server did not answer on 127.0.0.1:\(port) within \(Int(timeout)) s; see \(dataDirectory)/redis.log")
+    }
+
+    /// Restarts the server whenever it exits unexpectedly, checking once a second on `loop`.
+    public func supervise(on loop: EventLoop) {
+        supervisor = loop.schedule(after: 1) { [weak self] in
+            guard let self, !self.stopping else { return }
+            if let process = self.process, !process.isRunning {
+                self.logger.error("embedded redis-server exited; restarting", metadata: ["status": "\(process.terminationStatus)"])
+                try? self.launch()
+            }
+            self.supervise(on: loop)
+        }
+    }
+
+    /// Stops the server (SIGTERM: it saves its data) and waits for it to exit.
+    public func stop() {
+        stopping = true
+        supervisor?.cancel()
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+        logger.info("embedded redis-server stopped")
+    }
+
+    private func launch() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        var arguments: [String] = []
+        if let configFile { arguments.append(configFile) }
+        // These settings are what Cutter relies on, so they win over the config file.
+        arguments += ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDirectory,
+                      "--daemonize", "no", "--notify-keyspace-events", "AKE",
+                      "--logfile", "redis.log"]
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw StartError(description: "cannot run \(executable): \(error)")
+        }
+        self.process = process
+    }
+
+    static func ping(port: Int) -> Bool {
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { return false }
+        defer { redisFree(context) }
+        guard context.pointee.err == 0 else { return false }
+        _ = redisSetTimeout(context, timeout)
+        let command = strdup("PING")
+        defer { free(command) }
+        var argv: [UnsafePointer<CChar>?] = [UnsafePointer(command)]
+        var lengths = [4]
+        guard let raw = redisCommandArgv(context, 1, &argv, &lengths) else { return false }
+        defer { freeReplyObject(raw) }
+        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
+        return reply.type == REDIS_REPLY_STATUS && String(cString: reply.str) == "PONG"
+    }
+
+    static func findOnPath(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let candidates = path.split(separator: ":").map { "\($0)/\(name)" } + ["/usr/sbin/\(name)", "/usr/bin/\(name)"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}

@@ -1,0 +1,209 @@
+import CHiredis
+public import Logging
+
+/// One hiredis async connection on the `EventLoop`, with reconnect (hiredis 0.14 has none).
+///
+/// Commands carry the Clipper database they address: the connection issues `SELECT` only when
+/// the database changes, which is correct because a connection runs its commands in order.
+/// While disconnected, commands fail at once with an error reply rather than wait.
+public final class RedisConnection {
+    /// Where the server is.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var password: String?
+        public init(host: String, port: Int, password: String? = nil) {
+            self.host = host
+            self.port = port
+            self.password = password
+        }
+    }
+
+    private let loop: EventLoop
+    private let endpoint: Endpoint
+    private let logger: Logger
+    private let name: String
+    private var context: UnsafeMutablePointer<redisAsyncContext>?
+    private var selectedDB = 0
+    private var reconnectDelay = 0.1
+    private var closed = false
+    private var subscriptionHandler: ((String, String) -> Void)?
+    private var subscriptionPatterns: [String] = []
+    /// Whether the connection is up.
+    public private(set) var isConnected = false
+    /// Called every time the connection (re)connects, after AUTH and re-subscription were sent.
+    public var onConnect: (() -> Void)?
+
+    public init(loop: EventLoop, endpoint: Endpoint, name: String, logger: Logger) {
+        self.loop = loop
+        self.endpoint = endpoint
+        self.name = name
+        self.logger = logger
+    }
+
+    /// Starts connecting; reconnects with backoff whenever the connection is lost.
+    public func connect() {
+        guard !closed, context == nil else { return }
+        guard let ac = redisAsyncConnect(endpoint.host, Int32(endpoint.port)) else { return scheduleReconnect() }
+        if ac.pointee.err != 0 {
+            logger.warning("redis connect failed", metadata: ["connection": "\(name)", "error": "\(String(cString: ac.pointee.errstr))"])
+            redisAsyncFree(ac)
+            return scheduleReconnect()
+        }
+        context = ac
+        selectedDB = 0
+        ac.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        redisLibeventAttach(ac, loop.base)
+        redisAsyncSetConnectCallback(ac) { ac, status in
+            let connection = Unmanaged<RedisConnection>.fromOpaque(ac!.pointee.data).takeUnretainedValue()
+            connection.connected(ok: status == REDIS_OK)
+        }
+        redisAsyncSetDisconnectCallback(ac) { ac, _ in
+            let connection = Unmanaged<RedisConnection>.fromOpaque(ac!.pointee.data).takeUnretainedValue()
+            connection.disconnected()
+        }
+    }
+
+    /// Closes the connection for good.
+    public func close() {
+        closed = true
+        if let context {
+            self.context = nil
+            isConnected = false
+            redisAsyncDisconnect(context)
+        }
+    }
+
+    private func connected(ok: Bool) {
+        guard ok else {
+            context = nil
+            return scheduleReconnect()
+        }
+        isConnected = true
+        reconnectDelay = 0.1
+        logger.info("redis connected", metadata: ["connection": "\(name)", "redis": "\(endpoint.host):\(endpoint.port)"])
+        if let password = endpoint.password, !password.isEmpty {
+            send(["AUTH", password]) { [logger, name] reply in
+                if let error = reply.errorMessage { logger.error("redis AUTH failed", metadata: ["connection": "\(name)", "error": "\(error)"]) }
+            }
+        }
+        if !subscriptionPatterns.isEmpty { sendSubscribe() }
+        onConnect?()
+    }
+
+    private func disconnected() {
+        let wasConnected = isConnected
+        context = nil
+        isConnected = false
+        if wasConnected { logger.warning("redis connection lost", metadata: ["connection": "\(name)"]) }
+        scheduleReconnect()
+    }
+
+    private func scheduleReconnect() {
+        guard !closed else { return }
+        let delay = reconnectDelay
+        reconnectDelay = min(reconnectDelay * 2, 2)
+        loop.schedule(after: delay) { [weak self] in self?.connect() }
+    }
+
+    /// Sends a command to database `db` (nil: whatever is selected, for server-wide commands).
+    public func command(_ arguments: [String], db: Int? = nil, _ callback: @escaping (RedisReply) -> Void) {
+        guard isConnected else { return callback(.error("Redis is not connected")) }
+        if let db, db != selectedDB {
+            send(["SELECT", String(db)]) { _ in }
+            selectedDB = db
+        }
+        send(arguments, callback)
+    }
+
+    /// Sends several commands in one pipeline and calls `completion` with all replies, in order.
+    public func pipeline(_ commands: [(db: Int, arguments: [String])], _ completion: @escaping ([RedisReply]) -> Void) {
+        guard !commands.isEmpty else { return completion([]) }
+        var replies = [RedisReply](repeating: .null, count: commands.count)
+        var remaining = commands.count
+        for (index, command) in commands.enumerated() {
+            self.command(command.arguments, db: command.db) { reply in
+                replies[index] = reply
+                remaining -= 1
+                if remaining == 0 { completion(replies) }
+            }
+        }
+    }
+
+    /// Subscribes to keyspace patterns on this connection (which then serves nothing else);
+    /// `handler` gets (channel, message) for every notification, also after reconnects.
+    public func psubscribe(_ patterns: [String], handler: @escaping (String, String) -> Void) {
+        subscriptionPatterns = patterns
+        subscriptionHandler = handler
+        if isConnected { sendSubscribe() }
+    }
+
+    private func sendSubscribe() {
+        guard let context else { return }
+        let arguments = ["PSUBSCRIBE"] + subscriptionPatterns
+        withArgv(arguments) { argc, argv, lengths in
+            _ = redisAsyncCommandArgv(context, { _, reply, privdata in
+                guard let reply, let privdata else { return }
+                let connection = Unmanaged<RedisConnection>.fromOpaque(privdata).takeUnretainedValue()
+                let message = RedisConnection.convert(reply.assumingMemoryBound(to: redisReply.self))
+                let parts = message.strings
+                if parts.count == 4, parts[0] == "pmessage" { connection.subscriptionHandler?(parts[2], parts[3]) }
+            }, Unmanaged.passUnretained(self).toOpaque(), argc, argv, lengths)
+        }
+    }
+
+    private final class CallbackBox {
+        let callback: (RedisReply) -> Void
+        init(_ callback: @escaping (RedisReply) -> Void) { self.callback = callback }
+    }
+
+    private func send(_ arguments: [String], _ callback: @escaping (RedisReply) -> Void) {
+        guard let context else { return callback(.error("Redis is not connected")) }
+        let box = Unmanaged.passRetained(CallbackBox(callback)).toOpaque()
+        let status = withArgv(arguments) { argc, argv, lengths in
+            redisAsyncCommandArgv(context, { _, reply, privdata in
+                let box = Unmanaged<CallbackBox>.fromOpaque(privdata!).takeRetainedValue()
+                // hiredis passes no reply when the connection goes away with the command pending.
+                box.callback(reply.map { RedisConnection.convert($0.assumingMemoryBound(to: redisReply.self)) } ?? .error("Redis connection lost"))
+            }, box, argc, argv, lengths)
+        }
+        if status != REDIS_OK {
+            Unmanaged<CallbackBox>.fromOpaque(box).release()
+            callback(.error("Redis command could not be sent"))
+        }
+    }
+
+    /// Calls `body` with C views of `arguments`; lengths are explicit, so values may hold NUL bytes.
+    private func withArgv<T>(_ arguments: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T) -> T {
+        let buffers: [UnsafeMutableBufferPointer<CChar>] = arguments.map { argument in
+            let bytes = Array(argument.utf8)
+            let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: max(bytes.count, 1))
+            for (index, byte) in bytes.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var argv: [UnsafePointer<CChar>?] = buffers.map { UnsafePointer($0.baseAddress) }
+        let lengths = arguments.map { $0.utf8.count }
+        return argv.withUnsafeMutableBufferPointer { argvBuffer in
+            lengths.withUnsafeBufferPointer { body(Int32(arguments.count), argvBuffer.baseAddress!, $0.baseAddress!) }
+        }
+    }
+
+    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            return .string(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_STATUS:
+            return .status(String(cString: r.str))
+        case REDIS_REPLY_ERROR:
+            return .error(String(cString: r.str))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(r.integer))
+        case REDIS_REPLY_ARRAY:
+            return .array((0..<r.elements).map { convert(r.element[$0]!) })
+        default:
+            return .null
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/// Every setting of `cutter serve`, with its default. The names are those of config/cutter.conf;
+/// the environment variable of a setting is `CUTTER_` + its name in capitals.
+public struct CutterConfiguration: Sendable, Equatable {
+    /// Address of the query frontend (REST predict/update, health, metrics).
+    public var queryHost = "0.0.0.0"
+    public var queryPort: UInt16 = 1337
+    /// Address of the management API; loopback by default because it has no authentication.
+    public var managementHost = "127.0.0.1"
+    public var managementPort: UInt16 = 1338
+    /// Address of the container RPC listener.
+    public var rpcHost = "0.0.0.0"
+    public var rpcPort: UInt16 = 7000
+    /// An existing Redis server; nil starts the embedded one.
+    public var redis: RedisConnection.Endpoint?
+    public var redisPassword: String?
+    /// Port, data directory, binary and config file of the embedded redis-server.
+    public var embeddedRedisPort = 6379
+    public var redisDataDirectory = "cutter-data/redis"
+    public var redisServerBinary: String?
+    public var redisConfigFile = "redis/redis.conf"
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes = 8 << 20
+    /// Prediction cache capacity in bytes (inputs and outputs); 0 disables the cache.
+    public var cacheBytes = 32 << 20
+    /// Upper bound for adaptive batch sizes.
+    public var maxBatchSize = 256
+    /// How long a shallow queue waits for more queries before it sends a batch (delayed
+    /// batching), in microseconds; 0 sends at once.
+    public var batchWaitMicros = 0
+    /// A container silent (no heartbeat, no reply) for this long is dropped, in seconds.
+    public var containerTimeoutSeconds = 30.0
+    /// Logging level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// Thrown for a setting that cannot be used, naming it.
+    public struct InvalidSetting: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The setting names, as in the config file.
+    public static let names = [
+        "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
+        "redis", "redis_password", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
+        "max_body_bytes", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "log_level",
+    ]
+
+    /// Applies `settings` (name -> text) over the current values; `source` names where they came from.
+    public mutating func apply(_ settings: [String: String], source: String) throws(InvalidSetting) {
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            func fail(_ expected: String) -> InvalidSetting {
+                InvalidSetting(description: "\(source): setting '\(name)' must be \(expected), not '\(value)'")
+            }
+            func port() throws(InvalidSetting) -> UInt16 {
+                guard let port = UInt16(value) else { throw fail("a port number (0-65535)") }
+                return port
+            }
+            func positive() throws(InvalidSetting) -> Int {
+                guard let number = Int(value), number >= 0 else { throw fail("a non-negative integer") }
+                return number
+            }
+            switch name {
+            case "query_host": queryHost = value
+            case "query_port": queryPort = try port()
+            case "management_host": managementHost = value
+            case "management_port": managementPort = try port()
+            case "rpc_host": rpcHost = value
+            case "rpc_port": rpcPort = try port()
+            case "redis":
+                if value.isEmpty || value == "embedded" {
+                    redis = nil
+                } else {
+                    guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+                          colon != value.startIndex else { throw fail("HOST:PORT, or 'embedded'") }
+                    redis = RedisConnection.Endpoint(host: String(value[..<colon]), port: port)
+                }
+            case "redis_password": redisPassword = value.isEmpty ? nil : value
+            case "embedded_redis_port": embeddedRedisPort = Int(try port())
+            case "redis_data_dir": redisDataDirectory = value
+            case "redis_server": redisServerBinary = value.isEmpty ? nil : value
+            case "redis_conf": redisConfigFile = value
+            case "max_body_bytes": maxBodyBytes = try positive()
+            case "cache_bytes": cacheBytes = try positive()
+            case "max_batch_size":
+                maxBatchSize = try positive()
+                guard maxBatchSize >= 1 else { throw fail("at least 1") }
+            case "batch_wait_micros": batchWaitMicros = try positive()
+            case "container_timeout_seconds":
+                guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
+                containerTimeoutSeconds = seconds
+            case "log_level":
+                guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
+                    throw fail("one of trace, debug, info, notice, warning, error, critical")
+                }
+                logLevel = value
+            default:
+                throw InvalidSetting(description: "\(source): unknown setting '\(name)'. Known settings: \(Self.names.joined(separator: ", ")).")
+            }
+        }
+    }
+
+    /// The Redis endpoint to use, the embedded server's when none is configured.
+    public var effectiveRedis: RedisConnection.Endpoint {
+        var endpoint = redis ?? RedisConnection.Endpoint(host: "127.0.0.1", port: embeddedRedisPort)
+        endpoint.password = redisPassword
+        return endpoint
+    }
+}

@@ -1,0 +1,100 @@
+import CLibevent
+import Glibc
+
+/// One HTTP request and its reply. Every exchange is answered exactly once: later replies (a
+/// model answer arriving after the SLO default went out) are ignored.
+public final class HTTPExchange {
+    /// HTTP methods Cutter routes on.
+    public enum Method: Sendable { case get, post, put, delete, head, options, other }
+
+    private let request: OpaquePointer
+    public let method: Method
+    /// The decoded path, without query string.
+    public let path: String
+    /// The raw query string, if any.
+    public let query: String?
+    /// The request body.
+    public let body: [UInt8]
+    /// Whether the body was larger than the server's limit (it is then empty).
+    public let bodyTooLarge: Bool
+    /// Whether a reply has been sent.
+    public private(set) var isAnswered = false
+    /// When the request arrived (monotonic nanoseconds): every deadline starts here.
+    public let arrival: UInt64
+
+    init(request: OpaquePointer, maxBodyBytes: Int) {
+        self.request = request
+        arrival = EventLoop.now()
+        switch evhttp_request_get_command(request) {
+        case EVHTTP_REQ_GET: method = .get
+        case EVHTTP_REQ_POST: method = .post
+        case EVHTTP_REQ_PUT: method = .put
+        case EVHTTP_REQ_DELETE: method = .delete
+        case EVHTTP_REQ_HEAD: method = .head
+        case EVHTTP_REQ_OPTIONS: method = .options
+        default: method = .other
+        }
+        let uri = evhttp_request_get_evhttp_uri(request)
+        if let uri, let rawPath = evhttp_uri_get_path(uri) {
+            if let decoded = evhttp_uridecode(rawPath, 0, nil) {
+                path = String(cString: decoded)
+                free(decoded)
+            } else {
+                path = String(cString: rawPath)
+            }
+            query = evhttp_uri_get_query(uri).map { String(cString: $0) }
+        } else {
+            path = "/"
+            query = nil
+        }
+        let input = evhttp_request_get_input_buffer(request)
+        let length = evbuffer_get_length(input)
+        if length > maxBodyBytes {
+            body = []
+            bodyTooLarge = true
+        } else {
+            var bytes = [UInt8](repeating: 0, count: length)
+            if length > 0 { _ = bytes.withUnsafeMutableBytes { evbuffer_remove(input, $0.baseAddress, length) } }
+            body = bytes
+            bodyTooLarge = false
+        }
+    }
+
+    /// The value of request header `name`, if present.
+    public func header(_ name: String) -> String? {
+        evhttp_find_header(evhttp_request_get_input_headers(request), name).map { String(cString: $0) }
+    }
+
+    /// Sends the reply; ignored if one was already sent.
+    public func respond(status: Int, contentType: String = "application/json", body: some Collection<UInt8>) {
+        guard !isAnswered else { return }
+        isAnswered = true
+        let headers = evhttp_request_get_output_headers(request)
+        evhttp_add_header(headers, "Content-Type", contentType)
+        let output = evhttp_request_get_output_buffer(request)
+        if method != .head {
+            _ = body.withContiguousStorageIfAvailable { evbuffer_add(output, $0.baseAddress, $0.count) }
+                ?? Array(body).withUnsafeBytes { evbuffer_add(output, $0.baseAddress, $0.count) }
+        }
+        evhttp_send_reply(request, Int32(status), Self.reason(for: status), nil)
+    }
+
+    /// Sends a UTF-8 text reply.
+    public func respond(status: Int, contentType: String = "application/json", text: String) {
+        respond(status: status, contentType: contentType, body: Array(text.utf8))
+    }
+
+    static func reason(for status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 413: "Payload Too Large"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        default: "Status"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import CLibevent
+import Glibc
+
+/// One TCP connection on a libevent bufferevent. The owner sets `onRead` and `onClose`; the
+/// connection stays alive while the loop holds events for it, until `close()` or the peer hangs up.
+public final class TCPConnection {
+    private var bufferEvent: OpaquePointer?
+    private var selfWhileOpen: Unmanaged<TCPConnection>?
+    /// Called with the bytes that arrived.
+    public var onRead: (([UInt8]) -> Void)?
+    /// Called once when the connection ends (peer closed, error, or `close()`).
+    public var onClose: (() -> Void)?
+    /// A short description of the peer for logs.
+    public let peer: String
+
+    init(loop: EventLoop, fd: Int32) {
+        peer = Self.peerName(fd)
+        bufferEvent = bufferevent_socket_new(loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
+        selfWhileOpen = Unmanaged.passRetained(self)
+        bufferevent_setcb(bufferEvent, { _, arg in
+            Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue().readable()
+        }, nil, { _, events, arg in
+            let connection = Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue()
+            if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 { connection.close() }
+        }, Unmanaged.passUnretained(self).toOpaque())
+        bufferevent_enable(bufferEvent, Int16(EV_READ | EV_WRITE))
+    }
+
+    /// Whether the connection is still open.
+    public var isOpen: Bool { bufferEvent != nil }
+
+    /// Queues bytes for sending.
+    public func write(_ bytes: [UInt8]) {
+        guard let bufferEvent else { return }
+        bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+    }
+
+    /// Bytes queued but not yet sent.
+    public var pendingOutputBytes: Int {
+        guard let bufferEvent else { return 0 }
+        return evbuffer_get_length(bufferevent_get_output(bufferEvent))
+    }
+
+    /// Closes the connection and calls `onClose` once.
+    public func close() {
+        guard let bufferEvent else { return }
+        self.bufferEvent = nil
+        bufferevent_free(bufferEvent)
+        let onClose = self.onClose
+        self.onClose = nil
+        onRead = nil
+        onClose?()
+        selfWhileOpen?.release()
+        selfWhileOpen = nil
+    }
+
+    private func readable() {
+        guard let bufferEvent else { return }
+        let input = bufferevent_get_input(bufferEvent)
+        let length = evbuffer_get_length(input)
+        guard length > 0 else { return }
+        var bytes = [UInt8](repeating: 0, count: length)
+        _ = bytes.withUnsafeMutableBytes { evbuffer_remove(input, $0.baseAddress, length) }
+        onRead?(bytes)
+    }
+
+    private static func peerName(_ fd: Int32) -> String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        } == 0
+        guard ok else { return "unknown" }
+        var text = [CChar](repeating: 0, count: 32)
+        inet_ntop(AF_INET, &address.sin_addr, &text, 32)
+        return "\(String(cString: text)):\(UInt16(bigEndian: address.sin_port))"
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+public import Logging
+
+/// One `cutter serve` process: the embedded Redis if needed, the config store connections, the
+/// query frontend, the management API and the container RPC listener, all on one `EventLoop`.
+public final class ServingProcess {
+    private let configuration: CutterConfiguration
+    private let logger: Logger
+    private let loop = EventLoop()
+    private var embeddedRedis: EmbeddedRedis?
+    private var commandConnection: RedisConnection!
+    private var subscriber: RedisConnection!
+    private var registry: ConfigRegistry!
+    private var frontend: QueryFrontend!
+    private var management: ManagementAPI!
+    private var servers: [HTTPServer] = []
+    private var rpcListener: TCPListener?
+
+    public init(configuration: CutterConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Starts everything, runs until SIGINT or SIGTERM, then shuts down cleanly.
+    public func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        if configuration.redis == nil {
+            let redis = try EmbeddedRedis(binary: configuration.redisServerBinary, configFile: configuration.redisConfigFile,
+                                          dataDirectory: configuration.redisDataDirectory, port: configuration.embeddedRedisPort,
+                                          logger: logger)
+            try redis.start()
+            redis.supervise(on: loop)
+            embeddedRedis = redis
+        }
+        defer { embeddedRedis?.stop() }
+        try startServing()
+        loop.onSignal(SIGINT) { [self] in shutdown("SIGINT") }
+        loop.onSignal(SIGTERM) { [self] in shutdown("SIGTERM") }
+        logger.info("cutter serving", metadata: [
+            "query": "\(configuration.queryHost):\(servers[0].port)",
+            "management": "\(configuration.managementHost):\(servers[1].port)",
+            "rpc": "\(configuration.rpcHost):\(rpcListener?.port ?? 0)",
+            "redis": "\(configuration.effectiveRedis.host):\(configuration.effectiveRedis.port)\(embeddedRedis == nil ? "" : " (embedded)")",
+        ])
+        loop.run()
+        commandConnection.close()
+        subscriber.close()
+        servers.removeAll()
+        rpcListener = nil
+    }
+
+    private func startServing() throws {
+        let endpoint = configuration.effectiveRedis
+        commandConnection = RedisConnection(loop: loop, endpoint: endpoint, name: "commands", logger: logger)
+        subscriber = RedisConnection(loop: loop, endpoint: endpoint, name: "keyspace", logger: logger)
+        registry = ConfigRegistry(redis: commandConnection, logger: logger)
+        frontend = QueryFrontend(registry: registry, redis: commandConnection, logger: logger)
+        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger)
+
+        commandConnection.onConnect = { [self] in
+            // Clipper's frontends need keyspace notifications; a managed Redis may refuse CONFIG,
+            // in which case its operator must enable them.
+            commandConnection.command(["CONFIG", "SET", "notify-keyspace-events", "AKE"]) { [logger] reply in
+                if let error = reply.errorMessage {
+                    logger.warning("cannot enable keyspace notifications; set notify-keyspace-events AKE on the Redis server", metadata: ["error": "\(error)"])
+                }
+            }
+            registry.loadAll { [self] ok in
+                frontend.isLoaded = ok
+                if ok { logger.info("config store loaded", metadata: ["applications": "\(registry.applications.count)", "models": "\(registry.models.count)"]) }
+            }
+        }
+        subscriber.psubscribe(ConfigRegistry.keyspacePatterns) { [self] channel, event in
+            registry.handleKeyspaceNotification(channel: channel, event: event)
+        }
+        commandConnection.connect()
+        subscriber.connect()
+
+        servers.append(try HTTPServer(loop: loop, host: configuration.queryHost, port: configuration.queryPort,
+                                      maxBodyBytes: configuration.maxBodyBytes) { [self] in frontend.handle($0) })
+        servers.append(try HTTPServer(loop: loop, host: configuration.managementHost, port: configuration.managementPort,
+                                      maxBodyBytes: configuration.maxBodyBytes) { [self] in management.handle($0) })
+        rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [logger] connection in
+            logger.debug("container connection", metadata: ["peer": "\(connection.peer)"])
+        }
+    }
+
+    private func shutdown(_ reason: String) {
+        logger.info("shutting down", metadata: ["signal": "\(reason)"])
+        loop.stop()
+    }
+}

@@ -1,0 +1,93 @@
+"""The ``cutter-container`` command: serve an example or user model."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from typing import List, Optional
+
+from . import examples
+from .protocol import INPUT_TYPES, input_type_code
+from .runner import run
+
+
+def load_model(spec: str, fixed_ms: float = 0.0, per_item_ms: float = 0.0):
+    """Build the model named by ``--model``: an example name or ``module:Class``.
+
+    A ``module:Class`` is imported (from the current directory too) and
+    instantiated without arguments.
+    """
+    if spec == "noop":
+        return examples.NoopModel()
+    if spec == "sum":
+        return examples.SumModel()
+    if spec == "echo":
+        return examples.EchoModel()
+    if spec == "sleep":
+        return examples.SleepModel(fixed_ms, per_item_ms)
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise ValueError(f"--model must be noop, sum, sleep, echo or module:Class, not {spec!r}")
+    if "" not in sys.path:  # Console scripts do not put the cwd on sys.path.
+        sys.path.insert(0, "")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="cutter-container",
+        description="Serve a model to a Cutter (Clipper-compatible) frontend. "
+                    "Defaults come from CLIPPER_MODEL_NAME, CLIPPER_MODEL_VERSION, "
+                    "CLIPPER_INPUT_TYPE, CLIPPER_IP and CLIPPER_PORT when set.",
+    )
+    parser.add_argument("--model", default="noop",
+                        help="noop, sum, sleep, echo or module:Class (default: noop)")
+    parser.add_argument("--name", default=env("CLIPPER_MODEL_NAME"),
+                        help="model name (required unless CLIPPER_MODEL_NAME is set)")
+    parser.add_argument("--version", default=env("CLIPPER_MODEL_VERSION", "1"),
+                        help="model version (default: 1)")
+    parser.add_argument("--input-type", default=env("CLIPPER_INPUT_TYPE", "doubles"),
+                        help=f"one of {', '.join(INPUT_TYPES)} (default: doubles)")
+    parser.add_argument("--host", default=env("CLIPPER_IP", "127.0.0.1"),
+                        help="frontend address (default: 127.0.0.1)")
+    # argparse runs string defaults through `type`, so a bad CLIPPER_PORT is reported too.
+    parser.add_argument("--port", type=int, default=env("CLIPPER_PORT", "7000"),
+                        help="frontend container port (default: 7000)")
+    parser.add_argument("--fixed-ms", type=float, default=0.0,
+                        help="sleep model: fixed time per batch in ms")
+    parser.add_argument("--per-item-ms", type=float, default=0.0,
+                        help="sleep model: extra time per input in ms")
+    parser.add_argument("--activity-timeout", type=float, default=30.0,
+                        help="reconnect after this many seconds without any message (default: 30)")
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.name:
+        parser.error("--name is required (or set CLIPPER_MODEL_NAME)")
+    try:
+        input_type_code(args.input_type)
+    except ValueError as err:
+        parser.error(str(err))
+    # StreamHandler flushes after every record, so each line reaches stderr at once.
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        model = load_model(args.model, args.fixed_ms, args.per_item_ms)
+    except Exception as err:
+        parser.error(f"cannot load model {args.model!r}: {err}")
+    run(model, args.name, args.version, args.input_type, host=args.host, port=args.port,
+        activity_timeout=args.activity_timeout)
+    return 0
+

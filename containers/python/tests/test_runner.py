@@ -1,0 +1,243 @@
+"""End-to-end tests against a fake frontend: a pyzmq ROUTER on loopback."""
+
+import base64
+import json
+import logging
+import os
+import queue
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import zmq
+
+from cutter_container import Model, run
+from cutter_container.examples import EchoModel, SumModel
+from cutter_container.protocol import u32, u64
+
+HEARTBEAT = [b"", u32(2)]
+
+
+class FakeFrontend:
+    """Just enough of the Cutter frontend to drive one container."""
+
+    def __init__(self, port=None):
+        self.context = zmq.Context.instance()
+        self.sock = self.context.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        if port is None:
+            self.port = self.sock.bind_to_random_port("tcp://127.0.0.1")
+        else:
+            self.port = port
+            self._rebind(port)
+
+    def _rebind(self, port):
+        # The previous frontend's listener is torn down asynchronously.
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.sock.bind(f"tcp://127.0.0.1:{port}")
+                return
+            except zmq.ZMQError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def recv(self, timeout=5.0):
+        """Next message as (identity, frames without the identity)."""
+        if not self.sock.poll(int(timeout * 1000)):
+            raise TimeoutError("no message from the container")
+        identity, *frames = self.sock.recv_multipart()
+        return identity, frames
+
+    def send(self, identity, frames):
+        self.sock.send_multipart([identity, *frames])
+
+    def handshake(self, name="m", version="1", data_type=3, timeout=5.0):
+        """Answer the container's first heartbeat; returns its identity."""
+        identity, frames = self.recv(timeout)
+        assert frames == HEARTBEAT
+        self.send(identity, [b"", u32(3), u32(2), u32(1)])
+        assert self.recv()[1] == [b"", u32(0), name.encode(), version.encode(),
+                                  str(data_type).encode(), u32(3)]
+        return identity
+
+    def predict(self, identity, msg_id, data_type, payloads):
+        """Send one batch; returns the decoded outputs (a list of str)."""
+        header = struct.pack(f"<{2 + len(payloads)}Q", data_type, len(payloads),
+                             *(len(p) for p in payloads))
+        self.send(identity, [b"", u32(3), u32(1), u32(msg_id), u32(0),
+                             u64(len(header)), header, *payloads])
+        while True:
+            sender, frames = self.recv()
+            if frames != HEARTBEAT:
+                break
+        assert sender == identity
+        assert frames[:3] == [b"", u32(1), u32(msg_id)]
+        out_header = frames[4]
+        assert frames[3] == u64(len(out_header))
+        count, *sizes = struct.unpack(f"<{len(out_header) // 8}Q", out_header)
+        assert count == len(sizes) == len(frames) - 5
+        assert sizes == [len(f) for f in frames[5:]]
+        return [f.decode() for f in frames[5:]]
+
+    def close(self):
+        self.sock.close(linger=0)
+
+
+def doubles(*values):
+    return struct.pack(f"<{len(values)}d", *values)
+
+
+@pytest.fixture
+def frontend():
+    front = FakeFrontend()
+    yield front
+    front.close()
+
+
+@pytest.fixture
+def start_container():
+    """Runs containers in threads; stops them (and checks they stop) afterwards."""
+    running = []
+
+    def start(model, port, input_type="doubles", **options):
+        options.setdefault("heartbeat_interval", 0.2)
+        stop = threading.Event()
+        thread = threading.Thread(target=run, daemon=True, kwargs=dict(
+            model=model, name="m", version="1", input_type=input_type,
+            port=port, stop_event=stop, **options))
+        thread.start()
+        running.append((stop, thread))
+
+    yield start
+    for stop, thread in running:
+        stop.set()
+        thread.join(5)
+        assert not thread.is_alive()
+
+
+def test_handshake_and_batch_of_doubles(frontend, start_container, caplog):
+    caplog.set_level(logging.INFO, logger="cutter_container")
+    start_container(SumModel(), frontend.port)
+    identity = frontend.handshake()
+    assert frontend.predict(identity, 5, 3, [doubles(1.0, 2.0), doubles(3.0)]) == ["3.0", "3.0"]
+    assert f"connected to 127.0.0.1:{frontend.port} as m:1" in caplog.messages
+
+
+@pytest.mark.parametrize("input_type,data_type,payload,expected", [
+    ("doubles", 3, doubles(1.0, 2.5), [1.0, 2.5]),
+    ("floats", 2, struct.pack("<2f", 1.0, 2.5), [1.0, 2.5]),
+    ("ints", 1, struct.pack("<2i", 7, -8), [7, -8]),
+    ("strings", 4, "héllo".encode(), "héllo"),
+    ("bytes", 0, b"\x00\xff", base64.b64encode(b"\x00\xff").decode()),
+])
+def test_echo_round_trip(frontend, start_container, input_type, data_type, payload, expected):
+    start_container(EchoModel(), frontend.port, input_type=input_type)
+    identity = frontend.handshake(data_type=data_type)
+    outputs = frontend.predict(identity, 1, data_type, [payload, payload])
+    assert [json.loads(out) for out in outputs] == [expected, expected]
+
+
+class PickyModel(Model):
+    """Misbehaves on request: raises, returns too few outputs, or non-str outputs."""
+
+    def predict(self, inputs):
+        if "raise" in inputs:
+            raise RuntimeError("model exploded")
+        if "short" in inputs:
+            return ["x"]
+        if "nonstr" in inputs:
+            return [1.0] * len(inputs)
+        return [s.upper() for s in inputs]
+
+
+def test_model_errors_answered_with_zero_outputs(frontend, start_container, caplog):
+    start_container(PickyModel(), frontend.port, input_type="strings")
+    identity = frontend.handshake(data_type=4)
+    assert frontend.predict(identity, 1, 4, [b"a", b"b"]) == ["A", "B"]
+    for msg_id, bad in enumerate([b"raise", b"short", b"nonstr"], start=2):
+        assert frontend.predict(identity, msg_id, 4, [b"a", bad]) == []
+    assert frontend.predict(identity, 9, 4, [b"ok"]) == ["OK"]
+    assert "model exploded" in caplog.text  # logged with its traceback
+    # A batch of the wrong data type fails too, without reaching the model.
+    assert frontend.predict(identity, 10, 3, [doubles(1.0)]) == []
+
+
+def test_heartbeats(frontend, start_container):
+    start_container(SumModel(), frontend.port)
+    identity = frontend.handshake()
+    # Idle: the container heartbeats; a keep-alive reply needs no answer.
+    for _ in range(2):
+        assert frontend.recv() == (identity, HEARTBEAT)
+        frontend.send(identity, [b"", u32(3), u32(2), u32(0)])
+    # A frontend that lost track of us asks for metadata again.
+    assert frontend.recv() == (identity, HEARTBEAT)
+    frontend.send(identity, [b"", u32(3), u32(2), u32(1)])
+    assert frontend.recv()[1] == [b"", u32(0), b"m", b"1", b"3", u32(3)]
+    assert frontend.predict(identity, 3, 3, [doubles(2.0, 2.0)]) == ["4.0"]
+
+
+def test_reconnects_when_frontend_restarts(frontend, start_container):
+    start_container(SumModel(), frontend.port)  # default 30 s activity timeout
+    first = frontend.handshake()
+    frontend.close()
+    restarted = FakeFrontend(frontend.port)
+    try:
+        second = restarted.handshake()
+        assert second != first  # a new socket, so a new identity
+        assert restarted.predict(second, 1, 3, [doubles(1.0)]) == ["1.0"]
+    finally:
+        restarted.close()
+
+
+def test_reconnects_after_silence(frontend, start_container):
+    start_container(SumModel(), frontend.port, activity_timeout=0.5)
+    first, frames = frontend.recv()
+    assert frames == HEARTBEAT
+    # Never answer: after 0.5 s of silence a fresh socket says hello.
+    while True:
+        identity, frames = frontend.recv()
+        assert frames == HEARTBEAT
+        if identity != first:
+            break
+
+
+def test_waits_for_a_frontend_that_starts_late(start_container):
+    probe = FakeFrontend()
+    port = probe.port
+    probe.close()
+    start_container(SumModel(), port, activity_timeout=0.5)
+    time.sleep(1.5)  # Several connection attempts fail meanwhile.
+    late = FakeFrontend(port)
+    try:
+        identity = late.handshake(timeout=5)
+        assert late.predict(identity, 1, 3, [doubles(1.0, 1.0)]) == ["2.0"]
+    finally:
+        late.close()
+
+
+def test_command_line_serves_and_exits_cleanly_on_sigterm(frontend):
+    env = dict(os.environ, CLIPPER_MODEL_NAME="env-model", CLIPPER_MODEL_VERSION="7",
+               CLIPPER_INPUT_TYPE="doubles", CLIPPER_IP="127.0.0.1",
+               CLIPPER_PORT=str(frontend.port))
+    proc = subprocess.Popen([sys.executable, "-m", "cutter_container", "--model", "sum"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr],
+                     daemon=True).start()
+    try:
+        identity = frontend.handshake(name="env-model", version="7", timeout=10)
+        expected = f"connected to 127.0.0.1:{frontend.port} as env-model:7"
+        while expected not in lines.get(timeout=5):
+            pass
+        assert frontend.predict(identity, 1, 3, [doubles(1.0, 2.0, 3.0)]) == ["6.0"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+    finally:
+        proc.kill()
+        proc.wait()
