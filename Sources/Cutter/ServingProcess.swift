@@ -24,6 +24,11 @@ public final class ServingProcess {
     /// Starts everything, runs until SIGINT or SIGTERM, then shuts down cleanly.
     public func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have spawned us with signals blocked (Foundation's Process does); SIGINT and
+        // SIGTERM must reach the loop for a clean shutdown.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         if configuration.redis == nil {
             let redis = try EmbeddedRedis(binary: configuration.redisServerBinary, configFile: configuration.redisConfigFile,
                                           dataDirectory: configuration.redisDataDirectory, port: configuration.embeddedRedisPort,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Small helpers to write JSON text by hand on the hot path, where Foundation's encoder costs
 /// more than the whole request budget.
 public enum JSONText {
@@ -20,5 +22,45 @@ public enum JSONText {
         }
         out += "\""
         return out
+    }
+
+    /// The JSON value for a model output or default output, as Clipper renders it: the text
+    /// itself when it is valid JSON (`"0.7"` → `0.7`, `"[1,2]"` → an array), else a JSON string.
+    public static func outputValue(_ text: String) -> String {
+        if isJSONNumber(text.utf8) { return text }
+        if let first = text.utf8.first, first == UInt8(ascii: "[") || first == UInt8(ascii: "{") || first == UInt8(ascii: "\"")
+            || text == "true" || text == "false" || text == "null",
+           (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil {
+            return text
+        }
+        return quote(text)
+    }
+
+    /// Whether `bytes` is exactly one JSON number (RFC 8259 grammar); the common model output,
+    /// checked without Foundation.
+    static func isJSONNumber(_ bytes: String.UTF8View) -> Bool {
+        var index = bytes.startIndex
+        func peek() -> UInt8? { index < bytes.endIndex ? bytes[index] : nil }
+        func digits() -> Int {
+            var count = 0
+            while let byte = peek(), byte >= 0x30 && byte <= 0x39 { count += 1; index = bytes.index(after: index) }
+            return count
+        }
+        if peek() == UInt8(ascii: "-") { index = bytes.index(after: index) }
+        if peek() == UInt8(ascii: "0") {
+            index = bytes.index(after: index)
+        } else if digits() == 0 {
+            return false
+        }
+        if peek() == UInt8(ascii: ".") {
+            index = bytes.index(after: index)
+            if digits() == 0 { return false }
+        }
+        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            index = bytes.index(after: index)
+            if let sign = peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { index = bytes.index(after: index) }
+            if digits() == 0 { return false }
+        }
+        return index == bytes.endIndex
     }
 }

@@ -45,7 +45,7 @@ public final class QueryFrontend {
     }
 
     private func predict(_ exchange: HTTPExchange, app: ApplicationRecord) {
-        exchange.respond(status: 200, text: #"{"query_id":0,"output":\#(JSONText.quote(app.defaultOutput)),"default":true,"default_explanation":"No connected models found for query"}"#)
+        exchange.respond(status: 200, text: #"{"query_id":0,"output":\#(JSONText.outputValue(app.defaultOutput)),"default":true,"default_explanation":"No connected models found for query"}"#)
     }
 
     private func update(_ exchange: HTTPExchange, app: ApplicationRecord) {

@@ -61,6 +61,10 @@ enum ManagementRequest {
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
             throw .badRequest("Field '\(fieldPath(context))' has an invalid value.")
         } catch {
+            // Foundation reports an integer field given a fraction (1.5) as corrupt JSON, with no path.
+            if (try? JSONSerialization.jsonObject(with: Data(body))) is [String: Any] {
+                throw .badRequest("A field has a value of the wrong type; integer fields take whole numbers such as 20000.")
+            }
             throw .badRequest("The body is not valid JSON: send a JSON object with Content-Type application/json.")
         }
     }

@@ -13,12 +13,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from . import protocol
-from .protocol import (
-    FeedbackRequest,
-    Heartbeat,
-    PredictRequest,
-    ProtocolError,
-)
+from .protocol import FeedbackRequest, Heartbeat, PredictRequest, ProtocolError
 
 DEFAULT_LOGGER = logging.getLogger("cutter_container")
 
@@ -67,7 +62,7 @@ def run(
         log=logger,
         activity_timeout=activity_timeout,
         heartbeat_interval=heartbeat_interval,
-        stop=stop_event or threading.Event(),
+        stop=stop_event if stop_event is not None else threading.Event(),
     )
     restore_signals = _install_signal_handlers(runner.stop)
     try:

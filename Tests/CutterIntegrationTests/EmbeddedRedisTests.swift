@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// `cutter serve` without --redis starts, uses and stops its own redis-server.
+@Suite(.serialized)
+struct EmbeddedRedisTests {
+    @Test func embeddedRedisPersistsAcrossRestartsAndStopsWithCutter() async throws {
+        let cluster = try await TestCluster(embedded: true)
+        defer { cluster.stop() }
+        #expect(try await cluster.admin("add_app", #"{"name":"kept","input_type":"strings","default_output":"none","latency_slo_micros":5000}"#).status == 200)
+        #expect(try cluster.redisClient().hash(db: 5, "kept")["input_type"] == "strings")
+
+        cluster.cutter.stop()
+        #expect(cluster.cutter.terminationStatus == 0, "\(cluster.logs)")
+        #expect(cluster.cutter.log.contains("embedded redis-server stopped"))
+        #expect((try? RedisClient(port: cluster.redisPort)).map { $0.run("PING") } != ["PONG"], "redis-server outlived cutter")
+
+        try await cluster.startCutter(embedded: true)
+        #expect(try await cluster.admin("get_all_applications", #"{"verbose":false}"#).json as? [String] == ["kept"])
+    }
+
+    @Test func missingRedisServerBinaryExplainsWhatToDo() async throws {
+        let cutter = try ManagedProcess(TestEnvironment.cutterBinary, ["serve", "--query-port", String(freePort()),
+                                                                      "--embedded-redis-port", String(freePort())],
+                                     environment: ["PATH": "/nonexistent"], name: "no-redis")
+        cutter.waitUntilExit()
+        #expect(cutter.terminationStatus != 0)
+        #expect(cutter.log.contains("redis-server was not found on PATH"), "\(cutter.log)")
+        #expect(cutter.log.contains("apt-get install redis-server"))
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// Paths of what the tests run: the built `cutter`, redis-server, and the Python that has the
+/// container SDK installed (the README's test command makes `.venv`).
+enum TestEnvironment {
+    static let packageRoot = #filePath.components(separatedBy: "/Tests/")[0]
+
+    static var cutterBinary: String {
+        let directory = Bundle.main.bundleURL.deletingLastPathComponent().path
+        for candidate in [directory + "/cutter", packageRoot + "/.build/debug/cutter"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return packageRoot + "/.build/debug/cutter"
+    }
+
+    static var redisServer: String {
+        ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"]
+            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "redis-server"
+    }
+
+    static var python: String {
+        ProcessInfo.processInfo.environment["CUTTER_TEST_PYTHON"] ?? packageRoot + "/.venv/bin/python"
+    }
+}
+
+/// A real redis-server and a real `cutter serve` on free loopback ports, stopped on `stop()`.
+final class TestCluster {
+    let redisPort: UInt16
+    let queryPort = freePort()
+    let managementPort = freePort()
+    let rpcPort = freePort()
+    let dataDirectory = NSTemporaryDirectory() + "cutter-test-\(UUID().uuidString.prefix(8))"
+    private(set) var redis: ManagedProcess?
+    private(set) var cutter: ManagedProcess!
+    private var containers: [ManagedProcess] = []
+    let extraSettings: [String]
+
+    /// Starts redis-server (unless `embedded`, where cutter starts its own) and cutter.
+    init(embedded: Bool = false, settings: [String] = []) async throws {
+        redisPort = freePort()
+        extraSettings = settings
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        if !embedded {
+            redis = try ManagedProcess(TestEnvironment.redisServer, ["--port", String(redisPort), "--bind", "127.0.0.1",
+                                                                    "--save", "", "--appendonly", "no", "--dir", dataDirectory], name: "redis")
+            try await waitUntil("redis-server answers") { (try? RedisClient(port: self.redisPort)) != nil }
+        }
+        try await startCutter(embedded: embedded)
+    }
+
+    /// (Re)starts `cutter serve` and waits until it is ready.
+    func startCutter(embedded: Bool = false) async throws {
+        var arguments = ["serve", "--query-port", String(queryPort), "--management-port", String(managementPort),
+                         "--rpc-port", String(rpcPort), "--log-level", "debug"]
+        if embedded {
+            arguments += ["--embedded-redis-port", String(redisPort), "--redis-data-dir", dataDirectory + "/redis"]
+        } else {
+            arguments += ["--redis", "127.0.0.1:\(redisPort)"]
+        }
+        for setting in extraSettings { arguments += ["--set", setting] }
+        cutter = try ManagedProcess(TestEnvironment.cutterBinary, arguments, name: "cutter")
+        try await waitUntil("cutter is ready") { [self] in
+            (try? await HTTP.get(port: queryPort, "/readyz"))?.status == 200
+        }
+    }
+
+    /// Starts a Python SDK container serving `model` and waits until it registered.
+    @discardableResult
+    func startContainer(model: String, name: String, version: String = "1", inputType: String = "doubles", extra: [String] = []) async throws -> ManagedProcess {
+        let container = try ManagedProcess(TestEnvironment.python, ["-m", "cutter_container", "--model", model, "--name", name,
+                                                                   "--version", version, "--input-type", inputType,
+                                                                   "--host", "127.0.0.1", "--port", String(rpcPort)] + extra,
+                                           environment: ["PYTHONUNBUFFERED": "1"], name: "container-\(name)")
+        containers.append(container)
+        try await container.waitForLog("connected to")
+        return container
+    }
+
+    func admin(_ endpoint: String, _ body: String) async throws -> HTTPReply {
+        try await HTTP.post(port: managementPort, "/admin/" + endpoint, body)
+    }
+
+    func predict(_ app: String, _ body: String) async throws -> HTTPReply {
+        try await HTTP.post(port: queryPort, "/\(app)/predict", body)
+    }
+
+    func redisClient() throws -> RedisClient { try RedisClient(port: redisPort) }
+
+    /// Everything the processes logged, for a failure message.
+    var logs: String { "cutter:\n\(cutter?.log ?? "")\ncontainers:\n\(containers.map(\.log).joined(separator: "\n---\n"))" }
+
+    func stop() {
+        containers.forEach { $0.stop() }
+        cutter?.stop()
+        redis?.stop()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+
+    deinit { stop() }
+}
+
+/// Polls `condition` every 50 ms until it holds, failing after `timeout` seconds.
+func waitUntil(_ what: String, timeout: Double = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out waiting until \(what)")
+}
