@@ -28,7 +28,7 @@ let package = Package(
             dependencies: [
                 "CLibevent", "CHiredis", "ClipperRPC",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .executableTarget(

@@ -11,7 +11,7 @@ public enum ContainerMessage: Equatable, Sendable {
     /// Why a message could not be decoded.
     public struct DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
     /// The RPC protocol version Cutter speaks.

@@ -15,6 +15,10 @@ public final class ServingProcess {
     private var management: ManagementAPI!
     private var servers: [HTTPServer] = []
     private var rpcListener: TCPListener?
+    private var pool: ContainerPool!
+    private var queues: ModelQueues!
+    /// The metrics `GET /metrics` renders.
+    public let metrics = ServingMetrics()
 
     public init(configuration: CutterConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -48,6 +52,7 @@ public final class ServingProcess {
             "redis": "\(configuration.effectiveRedis.host):\(configuration.effectiveRedis.port)\(embeddedRedis == nil ? "" : " (embedded)")",
         ])
         loop.run()
+        pool.closeAll()
         commandConnection.close()
         subscriber.close()
         servers.removeAll()
@@ -59,7 +64,11 @@ public final class ServingProcess {
         commandConnection = RedisConnection(loop: loop, endpoint: endpoint, name: "commands", logger: logger)
         subscriber = RedisConnection(loop: loop, endpoint: endpoint, name: "keyspace", logger: logger)
         registry = ConfigRegistry(redis: commandConnection, logger: logger)
-        frontend = QueryFrontend(registry: registry, redis: commandConnection, logger: logger)
+        pool = ContainerPool(loop: loop, redis: commandConnection, timeoutSeconds: configuration.containerTimeoutSeconds, logger: logger)
+        queues = ModelQueues(loop: loop, pool: pool, maxBatchSize: configuration.maxBatchSize,
+                             batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
+        let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), queues: queues, metrics: metrics)
+        frontend = QueryFrontend(loop: loop, registry: registry, redis: commandConnection, predictor: predictor, metrics: metrics, logger: logger)
         management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger)
 
         commandConnection.onConnect = { [self] in
@@ -85,8 +94,8 @@ public final class ServingProcess {
                                       maxBodyBytes: configuration.maxBodyBytes) { [self] in frontend.handle($0) })
         servers.append(try HTTPServer(loop: loop, host: configuration.managementHost, port: configuration.managementPort,
                                       maxBodyBytes: configuration.maxBodyBytes) { [self] in management.handle($0) })
-        rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [logger] connection in
-            logger.debug("container connection", metadata: ["peer": "\(connection.peer)"])
+        rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool] connection in
+            pool!.accept(connection)
         }
     }
 

@@ -7,12 +7,19 @@ public final class QueryFrontend {
     private let registry: ConfigRegistry
     private let redis: RedisConnection
     private let logger: Logger
+    private let loop: EventLoop
+    private let predictor: Predictor
+    private let metrics: ServingMetrics
+    private var nextQueryID = 0
     /// Whether the registry finished its first load from Redis.
     var isLoaded = false
 
-    public init(registry: ConfigRegistry, redis: RedisConnection, logger: Logger) {
+    public init(loop: EventLoop, registry: ConfigRegistry, redis: RedisConnection, predictor: Predictor, metrics: ServingMetrics, logger: Logger) {
+        self.loop = loop
         self.registry = registry
         self.redis = redis
+        self.predictor = predictor
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -24,6 +31,8 @@ public final class QueryFrontend {
             respondHealth(exchange, ready: true)
         case (.get, 1) where parts[0] == "readyz":
             respondHealth(exchange, ready: redis.isConnected && isLoaded)
+        case (.get, 1) where parts[0] == "metrics":
+            exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
         case (_, 2) where parts[1] == "predict" || parts[1] == "update":
             guard exchange.method == .post else {
                 return exchange.respond(APIError(status: 405, error: "Method not allowed", cause: "/\(parts[0])/\(parts[1]) takes POST with a JSON body."))
@@ -45,7 +54,36 @@ public final class QueryFrontend {
     }
 
     private func predict(_ exchange: HTTPExchange, app: ApplicationRecord) {
-        exchange.respond(status: 200, text: #"{"query_id":0,"output":\#(JSONText.outputValue(app.defaultOutput)),"default":true,"default_explanation":"No connected models found for query"}"#)
+        let request: PredictRequest
+        do {
+            request = try PredictRequest.decode(exchange.body, type: app.inputType)
+        } catch {
+            metrics.queryError(app: app.name)
+            return exchange.respond(error)
+        }
+        let firstID = nextQueryID
+        nextQueryID += request.inputs.count
+        let query = PendingQuery(exchange: exchange, app: app, firstQueryID: firstID, count: request.inputs.count,
+                                 isBatch: request.isBatch) { [metrics] query, defaults in
+            let latency = EventLoop.now() - query.arrival
+            for usedDefault in defaults { metrics.query(app: app.name, nanoseconds: latency, usedDefault: usedDefault) }
+        }
+        // Clipper's default policy: the app's one linked model, at its current version.
+        guard let model = registry.servingModels(app: app.name).first, predictor.isServing(model.key) else {
+            for index in request.inputs.indices { query.set(index, .failure(.noReplica)) }
+            return
+        }
+        let objective = UInt64(app.latencySLOMicros) * 1000
+        let deadline = exchange.arrival + objective
+        for (index, input) in request.inputs.enumerated() {
+            predictor.predict(modelKey: model.key, input: input, deadline: deadline, latencyObjective: objective) { [query] result in
+                query.set(index, result)
+            }
+        }
+        if !query.isAnswered {
+            let remaining = Double(deadline &- min(deadline, EventLoop.now())) / 1e9
+            query.timer = loop.schedule(after: remaining) { [query] in query.expire() }
+        }
     }
 
     private func update(_ exchange: HTTPExchange, app: ApplicationRecord) {

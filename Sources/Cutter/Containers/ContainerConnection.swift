@@ -1,0 +1,93 @@
+public import ClipperRPC
+
+/// One model container connected over TCP: ZMTP framing, Clipper RPC v3 decoding, and the
+/// container's identity once it introduced itself. One TCP connection is one ROUTER peer.
+public final class ContainerConnection {
+    /// What the container serves, known after its NewContainer message.
+    public struct Identity: Equatable, Sendable {
+        public let modelName: String
+        public let modelVersion: String
+        public let inputType: InputType
+        public var modelKey: String { ClipperSchema.modelKey(name: modelName, version: modelVersion) }
+    }
+
+    /// Frontend-wide connection number (Clipper's `zmq_connection_id`).
+    public let connectionID: Int
+    public private(set) var identity: Identity?
+    /// Replica number within its model version, assigned at registration.
+    public internal(set) var replicaID = -1
+    /// When the container last sent anything (monotonic ns).
+    public private(set) var lastSeen: UInt64
+    public var peer: String { tcp.peer }
+
+    private let tcp: TCPConnection
+    private var decoder = ZMTPDecoder()
+    private unowned let pool: ContainerPool
+
+    init(tcp: TCPConnection, connectionID: Int, pool: ContainerPool) {
+        self.tcp = tcp
+        self.connectionID = connectionID
+        self.pool = pool
+        lastSeen = EventLoop.now()
+        tcp.onRead = { [unowned self] bytes in received(bytes) }
+        tcp.onClose = { [unowned self] in pool.connectionClosed(self) }
+        tcp.write(ZMTP.greeting)
+    }
+
+    /// Whether the TCP connection is open.
+    public var isOpen: Bool { tcp.isOpen }
+
+    /// Sends one multipart message.
+    public func send(_ frames: [[UInt8]]) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(frames.reduce(frames.count * 9) { $0 + $1.count })
+        ZMTP.appendMessage(frames, to: &bytes)
+        tcp.write(bytes)
+    }
+
+    /// Closes the connection; the pool hears of it once.
+    public func close() { tcp.close() }
+
+    private func received(_ bytes: [UInt8]) {
+        lastSeen = EventLoop.now()
+        decoder.feed(bytes)
+        do {
+            while let event = try decoder.next() {
+                switch event {
+                case .greeting:
+                    tcp.write(ZMTP.readyCommand(socketType: "ROUTER"))
+                case .command(let name, let data):
+                    if name == "PING" {
+                        // PING carries a 2-byte TTL, then the context to echo.
+                        tcp.write(ZMTP.pongCommand(context: Array(data.dropFirst(2))))
+                    }
+                case .message(let frames):
+                    try handle(ContainerMessage(frames: frames))
+                }
+                guard tcp.isOpen else { return }
+            }
+        } catch {
+            pool.protocolError(self, "\(error)")
+        }
+    }
+
+    private func handle(_ message: ContainerMessage) throws(ContainerMessage.DecodingError) {
+        switch message {
+        case .heartbeat:
+            send(FrontendMessage.heartbeatReply(requestMetadata: identity == nil))
+        case .newContainer(let name, let version, let inputType, let rpcVersion):
+            guard identity == nil else { return }
+            guard rpcVersion == ContainerMessage.rpcVersion else {
+                throw ContainerMessage.DecodingError("container speaks RPC version \(rpcVersion); Cutter speaks 3")
+            }
+            guard ClipperSchema.isValidName(name), ClipperSchema.isValidName(version) else {
+                throw ContainerMessage.DecodingError("container announced an invalid model name or version")
+            }
+            identity = Identity(modelName: name, modelVersion: version, inputType: inputType)
+            pool.registered(self)
+        case .predictionResponse(let messageID, let outputs):
+            guard identity != nil else { return }
+            pool.responded(self, messageID: messageID, outputs: outputs)
+        }
+    }
+}

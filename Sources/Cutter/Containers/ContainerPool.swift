@@ -1,0 +1,98 @@
+public import ClipperRPC
+public import Logging
+
+/// What the layer above (the model queues) hears from the containers.
+public protocol ContainerPoolDelegate: AnyObject {
+    /// A container introduced itself and can take batches.
+    func containerJoined(_ container: ContainerConnection)
+    /// A registered container went away; its batches in flight will get no answer.
+    func containerLeft(_ container: ContainerConnection)
+    /// A container answered batch `messageID`.
+    func container(_ container: ContainerConnection, answered messageID: UInt32, outputs: [[UInt8]])
+}
+
+/// All container connections of this frontend: accepts them on the RPC port, records the
+/// registered ones in Redis's containers DB as Clipper does, and drops silent ones.
+public final class ContainerPool {
+    private let loop: EventLoop
+    private let redis: RedisConnection
+    private let logger: Logger
+    private let timeoutNanoseconds: UInt64
+    private var connections: [Int: ContainerConnection] = [:]
+    private var nextConnectionID = 0
+    private var nextReplicaIDs: [String: Int] = [:]
+    private var sweeper: LoopTimer?
+    public weak var delegate: (any ContainerPoolDelegate)?
+
+    public init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, logger: Logger) {
+        self.loop = loop
+        self.redis = redis
+        self.logger = logger
+        timeoutNanoseconds = UInt64(timeoutSeconds * 1e9)
+        scheduleSweep()
+    }
+
+    /// Registered containers serving `modelKey` (`name:version`).
+    public func containers(modelKey: String) -> [ContainerConnection] {
+        connections.values.filter { $0.identity?.modelKey == modelKey }.sorted { $0.replicaID < $1.replicaID }
+    }
+
+    /// Takes a new TCP connection from the RPC listener.
+    public func accept(_ tcp: TCPConnection) {
+        let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self)
+        nextConnectionID += 1
+        connections[container.connectionID] = container
+        logger.debug("container connected", metadata: ["peer": "\(container.peer)", "connection": "\(container.connectionID)"])
+    }
+
+    func registered(_ container: ContainerConnection) {
+        guard let identity = container.identity else { return }
+        container.replicaID = nextReplicaIDs[identity.modelKey, default: 0]
+        nextReplicaIDs[identity.modelKey] = container.replicaID + 1
+        let record = ContainerRecord(modelName: identity.modelName, modelVersion: identity.modelVersion,
+                                     replicaID: container.replicaID, connectionID: container.connectionID, inputType: identity.inputType)
+        redis.command(record.fields.hsetArguments(key: record.key), db: ClipperSchema.Database.containers.rawValue) { [logger] reply in
+            if let error = reply.errorMessage { logger.warning("cannot record container in Redis", metadata: ["error": "\(error)"]) }
+        }
+        logger.info("container registered", metadata: ["model": "\(identity.modelKey)", "replica": "\(container.replicaID)",
+                                                       "input_type": "\(identity.inputType.canonicalName)", "peer": "\(container.peer)"])
+        delegate?.containerJoined(container)
+    }
+
+    func responded(_ container: ContainerConnection, messageID: UInt32, outputs: [[UInt8]]) {
+        delegate?.container(container, answered: messageID, outputs: outputs)
+    }
+
+    func protocolError(_ container: ContainerConnection, _ reason: String) {
+        logger.warning("closing container connection after a protocol error", metadata: ["peer": "\(container.peer)", "error": "\(reason)"])
+        container.close()
+    }
+
+    func connectionClosed(_ container: ContainerConnection) {
+        connections[container.connectionID] = nil
+        guard let identity = container.identity else { return }
+        let key = ClipperSchema.containerKey(modelName: identity.modelName, modelVersion: identity.modelVersion, replicaID: container.replicaID)
+        redis.command(["DEL", key], db: ClipperSchema.Database.containers.rawValue) { _ in }
+        logger.info("container disconnected", metadata: ["model": "\(identity.modelKey)", "replica": "\(container.replicaID)"])
+        delegate?.containerLeft(container)
+    }
+
+    /// Closes every connection (shutdown).
+    public func closeAll() {
+        sweeper?.cancel()
+        connections.values.forEach { $0.close() }
+    }
+
+    /// Drops containers silent for longer than the timeout, once a second.
+    private func scheduleSweep() {
+        sweeper = loop.schedule(after: 1) { [weak self] in
+            guard let self else { return }
+            let now = EventLoop.now()
+            for container in self.connections.values where now - container.lastSeen > self.timeoutNanoseconds {
+                self.logger.warning("dropping silent container", metadata: ["peer": "\(container.peer)"])
+                container.close()
+            }
+            self.scheduleSweep()
+        }
+    }
+}
