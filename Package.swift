@@ -42,7 +42,8 @@ let package = Package(
         .testTarget(name: "CutterTests", dependencies: ["Cutter", "ClipperRPC"]),
         .testTarget(
             name: "CutterIntegrationTests",
-            dependencies: ["Cutter", "ClipperRPC", "CHiredis"]),
+            dependencies: ["Cutter", "ClipperRPC", "CHiredis"],
+            exclude: ["Fixtures"]),
     ]
 )
 

@@ -25,7 +25,8 @@ enum TestEnvironment {
 }
 
 /// A real redis-server and a real `cutter serve` on free loopback ports, stopped on `stop()`.
-final class TestCluster {
+/// Shared by concurrent requests of one test, which only read its ports.
+final class TestCluster: @unchecked Sendable {
     let redisPort: UInt16
     let queryPort = freePort()
     let managementPort = freePort()
@@ -71,7 +72,8 @@ final class TestCluster {
         let container = try ManagedProcess(TestEnvironment.python, ["-m", "cutter_container", "--model", model, "--name", name,
                                                                    "--version", version, "--input-type", inputType,
                                                                    "--host", "127.0.0.1", "--port", String(rpcPort)] + extra,
-                                           environment: ["PYTHONUNBUFFERED": "1"], name: "container-\(name)")
+                                           environment: ["PYTHONUNBUFFERED": "1", "PYTHONPATH": TestEnvironment.packageRoot + "/Tests/CutterIntegrationTests/Fixtures"],
+                                           name: "container-\(name)")
         containers.append(container)
         try await container.waitForLog("connected to")
         return container
@@ -86,6 +88,22 @@ final class TestCluster {
     }
 
     func redisClient() throws -> RedisClient { try RedisClient(port: redisPort) }
+
+    /// Registers app `app` with model `model` (version 1) linked, through the management API.
+    func deploy(app: String, model: String, inputType: String = "doubles", sloMicros: Int = 2_000_000, defaultOutput: String = "-1.0") async throws {
+        let replies = [
+            try await admin("add_app", #"{"name":"\#(app)","input_type":"\#(inputType)","default_output":"\#(defaultOutput)","latency_slo_micros":\#(sloMicros)}"#),
+            try await admin("add_model", #"{"model_name":"\#(model)","model_version":"1","input_type":"\#(inputType)","labels":[],"container_name":"NO_CONTAINER","model_data_path":"DEPRECATED","batch_size":-1}"#),
+            try await admin("add_model_links", #"{"app_name":"\#(app)","model_names":["\#(model)"]}"#),
+        ]
+        for reply in replies where reply.status != 200 { throw TestFailure("deploy failed: \(reply.status) \(reply.body)") }
+    }
+
+    /// The value of a Prometheus sample line, e.g. `cutter_model_cache_hits_total{model="m:1"}`.
+    func metric(_ sample: String) async throws -> Double? {
+        let text = try await HTTP.get(port: queryPort, "/metrics").body
+        return text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+    }
 
     /// Everything the processes logged, for a failure message.
     var logs: String { "cutter:\n\(cutter?.log ?? "")\ncontainers:\n\(containers.map(\.log).joined(separator: "\n---\n"))" }
