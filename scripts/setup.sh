@@ -9,7 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
   echo "error: need root (or sudo) to install: $*" >&2; exit 1; fi; }
 
-packages=(libevent-dev libhiredis-dev redis-server redis-tools pkg-config)
+packages=(libevent-dev libhiredis-dev redis-server redis-tools pkg-config curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -31,4 +31,5 @@ step "installing the Python container SDK (containers/python) into .venv"
 
 step "building Cutter (swift build)"
 swift build "$@" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking)' || true
-test -x .build/debug/cutter || { echo "error: the build did not produce .build/debug/cutter" >&2; exit 1; }
+bin=$(swift build "$@" --show-bin-path)
+test -x "$bin/cutter" || { echo "error: the build did not produce $bin/cutter" >&2; exit 1; }

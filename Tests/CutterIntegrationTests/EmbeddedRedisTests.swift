@@ -29,3 +29,19 @@ struct EmbeddedRedisTests {
         #expect(cutter.log.contains("apt-get install redis-server"))
     }
 }
+
+/// Start-up failures end the process with a message that says what to do.
+struct StartupFailureTests {
+    @Test func aPortInUseIsReportedAndTheProcessExits() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.stop() }
+        let second = try ManagedProcess(TestEnvironment.cutterBinary, ["serve", "--redis", "127.0.0.1:\(cluster.redisPort)",
+                                                                      "--query-port", String(cluster.queryPort),
+                                                                      "--management-port", String(freePort()), "--rpc-port", String(freePort())],
+                                        name: "port-clash")
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 1, "\(second.log)")
+        #expect(second.log.contains("cannot listen on 0.0.0.0:\(cluster.queryPort)"), "\(second.log)")
+        #expect(cluster.cutter.isRunning)
+    }
+}

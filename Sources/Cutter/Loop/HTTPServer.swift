@@ -26,8 +26,8 @@ public final class HTTPServer {
         evhttp_set_timeout(http, 60)
         evhttp_set_allowed_methods(http, UInt16(EVHTTP_REQ_GET.rawValue | EVHTTP_REQ_POST.rawValue | EVHTTP_REQ_PUT.rawValue
             | EVHTTP_REQ_DELETE.rawValue | EVHTTP_REQ_HEAD.rawValue | EVHTTP_REQ_OPTIONS.rawValue))
+        // On failure deinit frees `http`: the object is fully initialized here.
         guard let socket = evhttp_bind_socket_with_handle(http, host, port) else {
-            evhttp_free(http)
             throw BindError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(errno))). Is another process using the port? Choose another with the matching --*-port flag.")
         }
         self.port = Self.boundPort(of: evhttp_bound_socket_get_fd(socket)) ?? port

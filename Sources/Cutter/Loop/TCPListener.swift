@@ -3,7 +3,7 @@ import Glibc
 
 /// A listening TCP socket on an `EventLoop` that hands each accepted connection to a handler.
 public final class TCPListener {
-    private var listener: OpaquePointer!
+    private var listener: OpaquePointer?
     private let loop: EventLoop
     private let onAccept: (TCPConnection) -> Void
     /// The port actually bound.
@@ -33,7 +33,7 @@ public final class TCPListener {
         self.port = HTTPServer.boundPort(of: evconnlistener_get_fd(listener)) ?? port
     }
 
-    deinit { evconnlistener_free(listener) }
+    deinit { if let listener { evconnlistener_free(listener) } }
 
     private func accepted(_ fd: Int32) {
         var one: Int32 = 1
