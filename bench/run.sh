@@ -23,7 +23,7 @@ trap cleanup EXIT
 load() { # name url distinct
   local line
   line=$(DISTINCT=$3 wrk -t2 -c64 -d"${duration}s" -s bench/predict.lua "$2" | grep '^RESULT')
-  printf '%-34s %s\n' "$1" "${line#RESULT }" | tee -a "$out/results.txt"
+  printf '%-36s %s\n' "$1" "${line#RESULT }" | tee -a "$out/results.txt" >&2
   echo "$line" | sed -E 's/.*rps=([0-9]+).*/\1/'
 }
 

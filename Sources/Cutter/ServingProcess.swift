@@ -68,7 +68,12 @@ public final class ServingProcess {
         queues = ModelQueues(loop: loop, pool: pool, maxBatchSize: configuration.maxBatchSize,
                              batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
         let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), queues: queues, metrics: metrics)
-        frontend = QueryFrontend(loop: loop, registry: registry, redis: commandConnection, predictor: predictor, metrics: metrics, logger: logger)
+        let states = SelectionStateStore(redis: commandConnection, logger: logger)
+        registry.observers.append { [registry] change in
+            if case .application(let name) = change, registry?.applications[name] == nil { states.forget(app: name) }
+        }
+        frontend = QueryFrontend(loop: loop, registry: registry, redis: commandConnection, predictor: predictor, states: states,
+                                 metrics: metrics, logger: logger)
         management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger)
 
         commandConnection.onConnect = { [self] in
@@ -84,8 +89,12 @@ public final class ServingProcess {
                 if ok { logger.info("config store loaded", metadata: ["applications": "\(registry.applications.count)", "models": "\(registry.models.count)"]) }
             }
         }
-        subscriber.psubscribe(ConfigRegistry.keyspacePatterns) { [self] channel, event in
-            registry.handleKeyspaceNotification(channel: channel, event: event)
+        subscriber.psubscribe(ConfigRegistry.keyspacePatterns + [SelectionStateStore.keyspacePattern]) { [self] channel, event in
+            if channel.hasPrefix(SelectionStateStore.keyspacePattern.dropLast()) {
+                states.refresh(channel: channel)
+            } else {
+                registry.handleKeyspaceNotification(channel: channel, event: event)
+            }
         }
         commandConnection.connect()
         subscriber.connect()

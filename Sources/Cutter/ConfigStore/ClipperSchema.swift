@@ -34,6 +34,16 @@ public enum ClipperSchema {
     /// DB1 key of selection state: `app:uid:model_hash` (Clipper always uses hash 0).
     public static func stateKey(app: String, uid: Int) -> String { "\(app):\(uid):0" }
 
+    /// `name` with Redis glob characters escaped, for KEYS patterns.
+    public static func globEscaped(_ name: String) -> String {
+        var escaped = ""
+        for character in name {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
     /// Whether `name` can be an application, model, version or label: Clipper forbids `,` and `:`
     /// (its key separators); Cutter also forbids `/`, whitespace and control characters, which
     /// would break the REST paths, and the empty name.
@@ -51,13 +61,20 @@ public struct ApplicationRecord: Equatable, Sendable {
     public var defaultOutput: String
     public var latencySLOMicros: Int
     public var policy: String
+    /// How feedback labels score model outputs (Cutter's field; Clipper ignores it).
+    public var feedbackLoss: FeedbackLoss
+    /// Answers less confident than this get the default output (Cutter's field; 0 = off).
+    public var confidenceThreshold: Double
 
-    public init(name: String, inputType: InputType, defaultOutput: String, latencySLOMicros: Int, policy: String = ClipperSchema.defaultPolicy) {
+    public init(name: String, inputType: InputType, defaultOutput: String, latencySLOMicros: Int,
+                policy: String = ClipperSchema.defaultPolicy, feedbackLoss: FeedbackLoss = .zeroOne, confidenceThreshold: Double = 0) {
         self.name = name
         self.inputType = inputType
         self.defaultOutput = defaultOutput
         self.latencySLOMicros = latencySLOMicros
         self.policy = policy
+        self.feedbackLoss = feedbackLoss
+        self.confidenceThreshold = confidenceThreshold
     }
 
     /// Reads the hash fields; nil when a required field is missing or invalid.
@@ -65,13 +82,19 @@ public struct ApplicationRecord: Equatable, Sendable {
         guard let typeName = fields["input_type"], let inputType = InputType(spelling: typeName),
               let slo = fields["latency_slo_micros"].flatMap({ Int($0) }) else { return nil }
         self.init(name: name, inputType: inputType, defaultOutput: fields["default_output"] ?? "",
-                  latencySLOMicros: slo, policy: fields["policy"] ?? ClipperSchema.defaultPolicy)
+                  latencySLOMicros: slo, policy: fields["policy"] ?? ClipperSchema.defaultPolicy,
+                  feedbackLoss: fields["feedback_loss"].flatMap(FeedbackLoss.init(rawValue:)) ?? .zeroOne,
+                  confidenceThreshold: fields["confidence_threshold"].flatMap(Double.init) ?? 0)
     }
 
-    /// The hash fields in Clipper's spelling.
+    /// The hash fields in Clipper's spelling; Cutter's own fields only when not at their default,
+    /// so a Clipper-style app reads back exactly as Clipper wrote it.
     public var fields: [(String, String)] {
-        [("input_type", inputType.canonicalName), ("policy", policy), ("default_output", defaultOutput),
-         ("latency_slo_micros", String(latencySLOMicros))]
+        var result = [("input_type", inputType.canonicalName), ("policy", policy), ("default_output", defaultOutput),
+                      ("latency_slo_micros", String(latencySLOMicros))]
+        if feedbackLoss != .zeroOne { result.append(("feedback_loss", feedbackLoss.rawValue)) }
+        if confidenceThreshold > 0 { result.append(("confidence_threshold", String(confidenceThreshold))) }
+        return result
     }
 }
 

@@ -78,6 +78,14 @@ public final class EmbeddedRedis {
         supervisor?.cancel()
         guard let process, process.isRunning else { return }
         process.terminate()
+        // redis-server refuses to exit when its final save fails (say, its directory was removed);
+        // it must not keep Cutter from exiting, nor outlive it.
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            logger.error("embedded redis-server did not stop within 10 s; killing it. See \(dataDirectory)/redis.log")
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
         logger.info("embedded redis-server stopped")
     }

@@ -1,53 +1,65 @@
-/// One predict request waiting for its outputs: answered when all arrived or at the deadline,
-/// whichever is first, with the app's default output for what is missing.
+/// One predict request waiting for its outputs: each input asked of one or more models, combined
+/// by the app's selection policy when all answered or at the deadline, whichever is first.
+/// At the deadline the answer is formed from the models that made it (straggler mitigation);
+/// with none, it is the app's default output.
 final class PendingQuery {
     /// Clipper's explanations, kept word for word (applications match on them).
     static let noModelExplanation = "No connected models found for query"
     static let timeoutExplanation = "Failed to retrieve a prediction response within the specified latency SLO"
 
-    private enum Slot {
-        case waiting
-        case output([UInt8])
-        case useDefault(String)
+    /// One input and the models asked about it.
+    private struct Element {
+        let asked: [String]
+        var outputs: [[UInt8]?]
+        var failures: [TaskFailure?]
+        var remaining: Int
     }
 
     private let exchange: HTTPExchange
     private let app: ApplicationRecord
+    private let policy: any SelectionPolicy
+    private let state: SelectionState
     private let firstQueryID: Int
     private let isBatch: Bool
-    private var slots: [Slot]
+    private var elements: [Element]
     private var remaining: Int
     private let onAnswer: (PendingQuery, [Bool]) -> Void
     var timer: LoopTimer?
 
-    init(exchange: HTTPExchange, app: ApplicationRecord, firstQueryID: Int, count: Int, isBatch: Bool,
-         onAnswer: @escaping (PendingQuery, [Bool]) -> Void) {
+    init(exchange: HTTPExchange, app: ApplicationRecord, policy: any SelectionPolicy, state: SelectionState, firstQueryID: Int,
+         asked: [[String]], isBatch: Bool, onAnswer: @escaping (PendingQuery, [Bool]) -> Void) {
         self.exchange = exchange
         self.app = app
+        self.policy = policy
+        self.state = state
         self.firstQueryID = firstQueryID
         self.isBatch = isBatch
-        slots = Array(repeating: .waiting, count: count)
-        remaining = count
+        elements = asked.map { Element(asked: $0, outputs: Array(repeating: nil, count: $0.count),
+                                       failures: Array(repeating: nil, count: $0.count), remaining: $0.count) }
+        remaining = elements.filter { $0.remaining > 0 }.count
         self.onAnswer = onAnswer
+        if remaining == 0 { answer() }
     }
 
     var isAnswered: Bool { exchange.isAnswered }
     var arrival: UInt64 { exchange.arrival }
 
-    /// Fills slot `index` with a model's result.
-    func set(_ index: Int, _ result: Result<[UInt8], TaskFailure>) {
-        guard !exchange.isAnswered, case .waiting = slots[index] else { return }
+    /// Records model `model`'s result for input `index`.
+    func set(_ index: Int, model: Int, _ result: Result<[UInt8], TaskFailure>) {
+        guard !exchange.isAnswered, elements[index].remaining > 0,
+              elements[index].outputs[model] == nil, elements[index].failures[model] == nil else { return }
         switch result {
-        case .success(let output): slots[index] = .output(output)
-        case .failure(.noReplica): slots[index] = .useDefault(Self.noModelExplanation)
-        case .failure(.deadlineExpired): slots[index] = .useDefault(Self.timeoutExplanation)
-        case .failure(.modelFailed(let reason)): slots[index] = .useDefault("The model failed on this input: \(reason)")
+        case .success(let output): elements[index].outputs[model] = output
+        case .failure(let failure): elements[index].failures[model] = failure
         }
-        remaining -= 1
-        if remaining == 0 { answer() }
+        elements[index].remaining -= 1
+        if elements[index].remaining == 0 {
+            remaining -= 1
+            if remaining == 0 { answer() }
+        }
     }
 
-    /// Answers now with the default for every slot still waiting (the deadline passed).
+    /// The deadline passed: answer with what arrived.
     func expire() {
         guard !exchange.isAnswered else { return }
         answer()
@@ -56,25 +68,51 @@ final class PendingQuery {
     private func answer() {
         timer?.cancel()
         timer = nil
+        let reportsConfidence = app.policy != SelectionPolicyName.defaultOutput
         var defaults: [Bool] = []
+        var answeringModels: [String] = []
         var body = isBatch ? #"{"batch_predictions":["# : ""
-        for (index, slot) in slots.enumerated() {
+        for (index, element) in elements.enumerated() {
             if index > 0 { body += "," }
             body += #"{"query_id":\#(firstQueryID + index),"output":"#
-            switch slot {
-            case .output(let output):
-                body += JSONText.outputValue(String(decoding: output, as: UTF8.self)) + #","default":false}"#
-                defaults.append(false)
-            case .useDefault(let explanation):
-                body += JSONText.outputValue(app.defaultOutput) + #","default":true,"default_explanation":"# + JSONText.quote(explanation) + "}"
-                defaults.append(true)
-            case .waiting:
-                body += JSONText.outputValue(app.defaultOutput) + #","default":true,"default_explanation":"# + JSONText.quote(Self.timeoutExplanation) + "}"
-                defaults.append(true)
+            let combination = policy.combine(state, asked: element.asked, outputs: element.outputs)
+            var explanation: String?
+            if combination.output == nil {
+                explanation = Self.explanation(element)
+            } else if combination.confidence < app.confidenceThreshold {
+                explanation = "Confidence \(Self.format(combination.confidence)) is below the application's threshold \(Self.format(app.confidenceThreshold))"
             }
+            if let output = combination.output, explanation == nil {
+                body += JSONText.outputValue(String(decoding: output, as: UTF8.self)) + #","default":false"#
+                answeringModels += combination.models
+            } else {
+                body += JSONText.outputValue(app.defaultOutput) + #","default":true,"default_explanation":"# + JSONText.quote(explanation!)
+            }
+            if reportsConfidence { body += #","confidence":"# + Self.format(combination.confidence) }
+            body += "}"
+            defaults.append(explanation != nil)
         }
         if isBatch { body += "]}" }
-        exchange.respond(status: 200, text: body)
+        // Which models answered, for clients that want to see selection at work.
+        let headers = reportsConfidence ? [("X-Cutter-Models", Array(Set(answeringModels)).sorted().joined(separator: ","))] : []
+        exchange.respond(status: 200, text: body, headers: headers)
         onAnswer(self, defaults)
     }
+
+    /// Why an input got no output.
+    private static func explanation(_ element: Element) -> String {
+        let failures = element.failures.compactMap { $0 }
+        if element.asked.isEmpty || (!failures.isEmpty && failures.count == element.asked.count && failures.allSatisfy({ $0 == .noReplica })) {
+            return noModelExplanation
+        }
+        for case .modelFailed(let reason) in failures { return "The model failed on this input: \(reason)" }
+        return timeoutExplanation
+    }
+
+    static func format(_ value: Double) -> String {
+        let rounded = (value * 10_000).rounded() / 10_000
+        return rounded == rounded.rounded() ? String(format: "%.1f", rounded) : String(rounded)
+    }
 }
+
+import Foundation

@@ -10,11 +10,15 @@ public final class QueryFrontend {
     private let loop: EventLoop
     private let predictor: Predictor
     private let metrics: ServingMetrics
+    private let states: SelectionStateStore
     private var nextQueryID = 0
+    private var random = SystemRandomNumberGenerator()
     /// Whether the registry finished its first load from Redis.
     var isLoaded = false
 
-    public init(loop: EventLoop, registry: ConfigRegistry, redis: RedisConnection, predictor: Predictor, metrics: ServingMetrics, logger: Logger) {
+    public init(loop: EventLoop, registry: ConfigRegistry, redis: RedisConnection, predictor: Predictor, states: SelectionStateStore,
+                metrics: ServingMetrics, logger: Logger) {
+        self.states = states
         self.loop = loop
         self.registry = registry
         self.redis = redis
@@ -61,23 +65,37 @@ public final class QueryFrontend {
             metrics.queryError(app: app.name)
             return exchange.respond(error)
         }
+        guard let policy = SelectionPolicies.policy(named: app.policy) else {
+            return exchange.respond(APIError(status: 400, error: "Query processing error", cause: "\(app.policy) is an invalid selection_policy."))
+        }
+        let models = registry.servingModels(app: app.name)
+        if policy.name == SelectionPolicyName.defaultOutput {
+            return predict(exchange, app: app, request: request, policy: policy, state: SelectionState(), models: models)
+        }
+        states.withState(app: app.name, uid: request.uid) { [self] state in
+            predict(exchange, app: app, request: request, policy: policy, state: state, models: models)
+        }
+    }
+
+    private func predict(_ exchange: HTTPExchange, app: ApplicationRecord, request: PredictRequest, policy: any SelectionPolicy,
+                         state: SelectionState, models: [ModelRecord]) {
         let firstID = nextQueryID
         nextQueryID += request.inputs.count
-        let query = PendingQuery(exchange: exchange, app: app, firstQueryID: firstID, count: request.inputs.count,
-                                 isBatch: request.isBatch) { [metrics] query, defaults in
+        let names = models.map(\.name)
+        let keys = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0.key) })
+        let asked = request.inputs.map { _ in policy.select(state, models: names, random: &random) }
+        let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: state, firstQueryID: firstID,
+                                 asked: asked, isBatch: request.isBatch) { [metrics] query, defaults in
             let latency = EventLoop.now() - query.arrival
             for usedDefault in defaults { metrics.query(app: app.name, nanoseconds: latency, usedDefault: usedDefault) }
-        }
-        // Clipper's default policy: the app's one linked model, at its current version.
-        guard let model = registry.servingModels(app: app.name).first, predictor.isServing(model.key) else {
-            for index in request.inputs.indices { query.set(index, .failure(.noReplica)) }
-            return
         }
         let objective = UInt64(app.latencySLOMicros) * 1000
         let deadline = exchange.arrival + objective
         for (index, input) in request.inputs.enumerated() {
-            predictor.predict(modelKey: model.key, input: input, deadline: deadline, latencyObjective: objective) { [query] result in
-                query.set(index, result)
+            for (slot, model) in asked[index].enumerated() {
+                predictor.predict(modelKey: keys[model]!, input: input, deadline: deadline, latencyObjective: objective) { [query] result in
+                    query.set(index, model: slot, result)
+                }
             }
         }
         if !query.isAnswered {
@@ -86,7 +104,63 @@ public final class QueryFrontend {
         }
     }
 
+    /// Feedback: `{"uid": int, "input": <input>, "label": <number or string>}`. The policy's
+    /// models are asked for their output on the input (from the cache when they answered it
+    /// before), scored against the label, and the state is updated in Redis before the reply.
     private func update(_ exchange: HTTPExchange, app: ApplicationRecord) {
-        exchange.respond(APIError(status: 503, error: "Feedback unavailable", cause: "Application '\(app.name)' has no selection policy that learns from feedback yet."))
+        let feedback: Feedback
+        do {
+            feedback = try Feedback.decode(exchange.body, type: app.inputType)
+        } catch {
+            metrics.queryError(app: app.name)
+            return exchange.respond(error)
+        }
+        guard let policy = SelectionPolicies.policy(named: app.policy) else {
+            return exchange.respond(APIError(status: 400, error: "Query processing error", cause: "\(app.policy) is an invalid selection_policy."))
+        }
+        let models = registry.servingModels(app: app.name)
+        guard policy.name != SelectionPolicyName.defaultOutput else {
+            // Clipper's policy learns nothing; say so rather than pretend.
+            return exchange.respond(status: 200, text: #"{"feedback_received":true,"updated":false,"reason":"policy \#(app.policy) does not learn from feedback"}"#)
+        }
+        guard !models.isEmpty else {
+            return exchange.respond(APIError(status: 503, error: "Feedback not applied", cause: "Application '\(app.name)' has no linked model with a current version."))
+        }
+        states.withState(app: app.name, uid: feedback.uid) { [self] state in
+            let names = models.map(\.name)
+            let keys = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0.key) })
+            let scored = policy.feedbackModels(state, models: names, random: &random)
+            let objective = UInt64(max(app.latencySLOMicros, 1_000_000)) * 1000
+            let deadline = exchange.arrival + objective
+            var losses: [(model: String, probability: Double, loss: Double)] = []
+            var missing: [String] = []
+            var remaining = scored.count
+            let finish = { [self] in
+                guard !losses.isEmpty else {
+                    return exchange.respond(APIError(status: 503, error: "Feedback not applied",
+                                                     cause: "No model answered for this input (\(missing.joined(separator: ", "))); nothing was learned. Check that the models' containers are connected."))
+                }
+                let increments = policy.update(losses: losses)
+                states.apply(app: app.name, uid: feedback.uid, models: names, increments: increments) { result in
+                    switch result {
+                    case .failure(let error): exchange.respond(error)
+                    case .success(let updated):
+                        let weights = zip(names, updated.weights(of: names)).map { "\(JSONText.quote($0)):\($1)" }.joined(separator: ",")
+                        let scoredText = losses.map { "\(JSONText.quote($0.model)):\($0.loss)" }.joined(separator: ",")
+                        exchange.respond(status: 200, text: #"{"feedback_received":true,"updated":true,"losses":{\#(scoredText)},"weights":{\#(weights)},"feedback_count":\#(updated.feedbackCount)}"#)
+                    }
+                }
+            }
+            for (model, probability) in scored {
+                predictor.predict(modelKey: keys[model]!, input: feedback.input, deadline: deadline, latencyObjective: objective) { result in
+                    switch result {
+                    case .success(let output): losses.append((model, probability, app.feedbackLoss.loss(label: feedback.label, output: output)))
+                    case .failure: missing.append(model)
+                    }
+                    remaining -= 1
+                    if remaining == 0 { finish() }
+                }
+            }
+        }
     }
 }

@@ -66,11 +66,13 @@ public final class HTTPExchange {
     }
 
     /// Sends the reply; ignored if one was already sent.
-    public func respond(status: Int, contentType: String = "application/json", body: some Collection<UInt8>) {
+    public func respond(status: Int, contentType: String = "application/json", body: some Collection<UInt8>,
+                        headers extraHeaders: [(String, String)] = []) {
         guard !isAnswered else { return }
         isAnswered = true
         let headers = evhttp_request_get_output_headers(request)
         evhttp_add_header(headers, "Content-Type", contentType)
+        for (name, value) in extraHeaders { evhttp_add_header(headers, name, value) }
         let output = evhttp_request_get_output_buffer(request)
         if method != .head {
             _ = body.withContiguousStorageIfAvailable { evbuffer_add(output, $0.baseAddress, $0.count) }
@@ -80,8 +82,8 @@ public final class HTTPExchange {
     }
 
     /// Sends a UTF-8 text reply.
-    public func respond(status: Int, contentType: String = "application/json", text: String) {
-        respond(status: status, contentType: contentType, body: Array(text.utf8))
+    public func respond(status: Int, contentType: String = "application/json", text: String, headers: [(String, String)] = []) {
+        respond(status: status, contentType: contentType, body: Array(text.utf8), headers: headers)
     }
 
     static func reason(for status: Int) -> String {

@@ -107,8 +107,15 @@ public final class ManagementAPI {
         guard SelectionPolicyName.isKnown(policy) else {
             throw .badRequest("Unknown selection policy '\(policy)'. Use one of: \(SelectionPolicyName.all.joined(separator: ", ")).")
         }
+        let lossName = request.feedback_loss ?? FeedbackLoss.zeroOne.rawValue
+        guard let loss = FeedbackLoss(rawValue: lossName) else {
+            throw .badRequest("Unknown feedback_loss '\(lossName)'. Use one of: \(FeedbackLoss.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        let threshold = request.confidence_threshold ?? 0
+        guard threshold >= 0 && threshold <= 1 else { throw .badRequest("confidence_threshold must be between 0 and 1; got \(threshold).") }
         let record = ApplicationRecord(name: request.name, inputType: inputType, defaultOutput: request.default_output,
-                                       latencySLOMicros: request.latency_slo_micros, policy: policy)
+                                       latencySLOMicros: request.latency_slo_micros, policy: policy,
+                                       feedbackLoss: loss, confidenceThreshold: threshold)
         run([(DB.applications.rawValue, ["EXISTS", record.name])], reply) { [self] replies in
             guard replies[0] == .integer(0) else { return reply.fail(.conflict("application '\(record.name)' already exists")) }
             run([(DB.applications.rawValue, record.fields.hsetArguments(key: record.name))], reply) { [self] _ in
@@ -124,13 +131,18 @@ public final class ManagementAPI {
         let name = try ManagementRequest.decode(ManagementRequest.AppName.self, from: body).name
         run([(DB.applications.rawValue, ["EXISTS", name])], reply) { [self] replies in
             guard replies[0] == .integer(1) else { return reply.fail(.notFound("Application '\(name)' does not exist")) }
-            // Unlike Clipper, the app's links and state go too: a new app of the same name starts clean.
-            run([(DB.applications.rawValue, ["DEL", name]), (DB.appModelLinks.rawValue, ["DEL", name]),
-                 (DB.state.rawValue, ["DEL", ClipperSchema.stateKey(app: name, uid: 0)])], reply) { [self] _ in
-                logger.info("application deleted", metadata: ["app": "\(name)"])
-                registry.reload(database: .appModelLinks, key: name)
-                registry.reload(database: .applications, key: name) {
-                    reply.text("Successfully deleted application with name '\(name)'")
+            // Unlike Clipper, the app's links and selection states go too: a new app of the same
+            // name starts clean.
+            let statePattern = ClipperSchema.globEscaped(name) + ":*"
+            run([(DB.state.rawValue, ["KEYS", statePattern])], reply) { [self] states in
+                let stateKeys = states[0].strings
+                run([(DB.applications.rawValue, ["DEL", name]), (DB.appModelLinks.rawValue, ["DEL", name])]
+                    + (stateKeys.isEmpty ? [] : [(DB.state.rawValue, ["DEL"] + stateKeys)]), reply) { [self] _ in
+                    logger.info("application deleted", metadata: ["app": "\(name)"])
+                    registry.reload(database: .appModelLinks, key: name)
+                    registry.reload(database: .applications, key: name) {
+                        reply.text("Successfully deleted application with name '\(name)'")
+                    }
                 }
             }
         }
@@ -159,6 +171,7 @@ public final class ManagementAPI {
                 guard let app = ApplicationRecord(name: name, fields: replies[2 * index].hash) else { return nil }
                 return ["name": app.name, "input_type": app.inputType.canonicalName, "default_output": app.defaultOutput,
                         "latency_slo_micros": app.latencySLOMicros, "policy": app.policy,
+                        "feedback_loss": app.feedbackLoss.rawValue, "confidence_threshold": app.confidenceThreshold,
                         "linked_models": replies[2 * index + 1].strings.sorted()]
             })
         }
@@ -172,15 +185,30 @@ public final class ManagementAPI {
         }
     }
 
+    /// The selection state of (app, uid): for the bandit policies the normalized weight of each
+    /// linked model and the feedback count; for Clipper's policy the stored JSON, if any.
     private func getState(_ body: [UInt8], _ reply: Reply) throws(APIError) {
         let request = try ManagementRequest.decode(ManagementRequest.StateQuery.self, from: body)
-        let key = ClipperSchema.stateKey(app: request.app_name, uid: request.uid ?? 0)
-        run([(DB.applications.rawValue, ["HGETALL", request.app_name]), (DB.state.rawValue, ["GET", key])], reply) { replies in
+        let uid = request.uid ?? 0
+        let key = ClipperSchema.stateKey(app: request.app_name, uid: uid)
+        run([(DB.applications.rawValue, ["HGETALL", request.app_name]), (DB.appModelLinks.rawValue, ["SMEMBERS", request.app_name]),
+             (DB.state.rawValue, ["TYPE", key])], reply) { [self] replies in
             guard let app = ApplicationRecord(name: request.app_name, fields: replies[0].hash) else {
                 return reply.fail(.notFound("No application with name '\(request.app_name)' exists."))
             }
-            let state = replies[1].string.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) }
-            reply.json(["app_name": app.name, "uid": request.uid ?? 0, "policy": app.policy, "state": state ?? NSNull()])
+            let models = replies[1].strings.sorted()
+            let isHash = replies[2].string == "hash"
+            run([(DB.state.rawValue, isHash ? ["HGETALL", key] : ["GET", key])], reply) { state in
+                var result: [String: Any] = ["app_name": app.name, "uid": uid, "policy": app.policy]
+                if isHash || app.policy != ClipperSchema.defaultPolicy {
+                    let selection = SelectionState(hash: state[0].hash)
+                    result["feedback_count"] = selection.feedbackCount
+                    result["weights"] = Dictionary(uniqueKeysWithValues: zip(models, selection.weights(of: models)))
+                } else {
+                    result["state"] = state[0].string.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull()
+                }
+                reply.json(result)
+            }
         }
     }
 

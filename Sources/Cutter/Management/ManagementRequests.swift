@@ -8,6 +8,8 @@ enum ManagementRequest {
         let default_output: String
         let latency_slo_micros: Int
         let policy: String?
+        let feedback_loss: String?
+        let confidence_threshold: Double?
     }
 
     struct AppName: Decodable { let name: String }

@@ -18,3 +18,17 @@ class FailingModel(Model):
         if any(list(x) == [13.0] for x in inputs):
             raise ValueError("unlucky input")
         return [str(float(sum(x))) for x in inputs]
+
+
+class OracleModel(Model):
+    """Always right on the labelled stream of the learning tests: label(k) = k mod 3."""
+
+    def predict(self, inputs):
+        return [str(int(x[0]) % 3) for x in inputs]
+
+
+class NoisyModel(Model):
+    """Right on 30 % of the stream (k mod 10 < 3), wrong otherwise."""
+
+    def predict(self, inputs):
+        return [str(int(x[0]) % 3 if int(x[0]) % 10 < 3 else (int(x[0]) + 1) % 3) for x in inputs]
