@@ -52,11 +52,8 @@ public final class ServingProcess {
             "redis": "\(configuration.effectiveRedis.host):\(configuration.effectiveRedis.port)\(embeddedRedis == nil ? "" : " (embedded)")",
         ])
         loop.run()
-        pool.closeAll()
         commandConnection.close()
         subscriber.close()
-        servers.removeAll()
-        rpcListener = nil
     }
 
     private func startServing() throws {
@@ -108,8 +105,14 @@ public final class ServingProcess {
         }
     }
 
+    /// Closes the container connections, lets Redis take the removal of their records (the PING
+    /// answers after the DELs before it), then stops the loop; at most 2 s if Redis is away.
     private func shutdown(_ reason: String) {
         logger.info("shutting down", metadata: ["signal": "\(reason)"])
-        loop.stop()
+        servers.removeAll()
+        rpcListener = nil
+        pool.closeAll()
+        commandConnection.command(["PING"]) { [loop] _ in loop.stop() }
+        loop.schedule(after: 2) { [loop] in loop.stop() }
     }
 }

@@ -7,6 +7,7 @@ import FoundationNetworking
 struct HTTPReply {
     let status: Int
     let body: String
+    var headers: [String: String] = [:]
 
     /// The body parsed as JSON.
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8), options: [.fragmentsAllowed]) }
@@ -29,7 +30,10 @@ enum HTTP {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await session.data(for: request)
-        return HTTPReply(status: (response as! HTTPURLResponse).statusCode, body: String(decoding: data, as: UTF8.self))
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for case let (name as String, value as String) in http.allHeaderFields { headers[name.lowercased()] = value }
+        return HTTPReply(status: http.statusCode, body: String(decoding: data, as: UTF8.self), headers: headers)
     }
 
     static func post(port: UInt16, _ path: String, _ body: String) async throws -> HTTPReply {
