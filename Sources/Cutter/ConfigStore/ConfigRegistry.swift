@@ -28,12 +28,18 @@ public final class ConfigRegistry {
         self.logger = logger
     }
 
-    /// The model versions an application's queries go to: each linked model at its current version.
+    /// The model versions an application's queries go to: each linked model at its current
+    /// version, sorted by name. Memoized per app until the next change: it is on every query.
     public func servingModels(app: String) -> [ModelRecord] {
-        (links[app] ?? []).sorted().compactMap { model in
+        if let memo = servingModelsMemo[app] { return memo }
+        let result = (links[app] ?? []).sorted().compactMap { model in
             currentVersions[model].flatMap { models[ClipperSchema.modelKey(name: model, version: $0)] }
         }
+        servingModelsMemo[app] = result
+        return result
     }
+
+    private var servingModelsMemo: [String: [ModelRecord]] = [:]
 
     /// Reads every record from Redis; `completion` gets false if Redis did not answer.
     public func loadAll(_ completion: @escaping (Bool) -> Void) {
@@ -119,6 +125,7 @@ public final class ConfigRegistry {
     public static let keyspacePatterns = [2, 5, 6, 7].map { "__keyspace@\($0)__:*" }
 
     private func notify(_ change: Change) {
+        servingModelsMemo.removeAll(keepingCapacity: true)
         observers.forEach { $0(change) }
     }
 }

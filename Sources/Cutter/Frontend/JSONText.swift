@@ -36,6 +36,16 @@ public enum JSONText {
         return quote(text)
     }
 
+    /// Appends `output` (a model's UTF-8 output) as `outputValue` renders it.
+    public static func appendOutputValue(_ output: [UInt8], to body: inout [UInt8]) {
+        let text = String(decoding: output, as: UTF8.self)
+        if isJSONNumber(text.utf8) {
+            body += output
+        } else {
+            body += outputValue(text).utf8
+        }
+    }
+
     /// Whether `bytes` is exactly one JSON number (RFC 8259 grammar); the common model output,
     /// checked without Foundation.
     static func isJSONNumber(_ bytes: String.UTF8View) -> Bool {

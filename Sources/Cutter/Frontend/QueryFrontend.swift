@@ -82,7 +82,6 @@ public final class QueryFrontend {
         let firstID = nextQueryID
         nextQueryID += request.inputs.count
         let names = models.map(\.name)
-        let keys = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0.key) })
         let asked = request.inputs.map { _ in policy.select(state, models: names, random: &random) }
         let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: state, firstQueryID: firstID,
                                  asked: asked, isBatch: request.isBatch) { [metrics] query, defaults in
@@ -93,7 +92,8 @@ public final class QueryFrontend {
         let deadline = exchange.arrival + objective
         for (index, input) in request.inputs.enumerated() {
             for (slot, model) in asked[index].enumerated() {
-                predictor.predict(modelKey: keys[model]!, input: input, deadline: deadline, latencyObjective: objective) { [query] result in
+                let modelKey = models.first { $0.name == model }!.key
+                predictor.predict(modelKey: modelKey, input: input, deadline: deadline, latencyObjective: objective) { [query] result in
                     query.set(index, model: slot, result)
                 }
             }

@@ -11,8 +11,6 @@ public final class HTTPExchange {
     public let method: Method
     /// The decoded path, without query string.
     public let path: String
-    /// The raw query string, if any.
-    public let query: String?
     /// The request body.
     public let body: [UInt8]
     /// Whether the body was larger than the server's limit (it is then empty).
@@ -34,18 +32,15 @@ public final class HTTPExchange {
         case EVHTTP_REQ_OPTIONS: method = .options
         default: method = .other
         }
-        let uri = evhttp_request_get_evhttp_uri(request)
-        if let uri, let rawPath = evhttp_uri_get_path(uri) {
-            if let decoded = evhttp_uridecode(rawPath, 0, nil) {
-                path = String(cString: decoded)
-                free(decoded)
-            } else {
-                path = String(cString: rawPath)
-            }
-            query = evhttp_uri_get_query(uri).map { String(cString: $0) }
+        // The path is taken from the raw URI and decoded only when it holds an escape: most
+        // requests have none, and decoding costs an allocation per request.
+        let rawURI = evhttp_request_get_uri(request).map { String(cString: $0) } ?? "/"
+        let rawPath = rawURI.firstIndex(of: "?").map { String(rawURI[..<$0]) } ?? rawURI
+        if rawPath.utf8.contains(UInt8(ascii: "%")), let decoded = evhttp_uridecode(rawPath, 0, nil) {
+            path = String(cString: decoded)
+            free(decoded)
         } else {
-            path = "/"
-            query = nil
+            path = rawPath
         }
         let input = evhttp_request_get_input_buffer(request)
         let length = evbuffer_get_length(input)

@@ -58,3 +58,21 @@ struct JSONParserTests {
         #expect(throws: JSONParser.ParseError.self) { try JSONParser.parse(Array(deep.utf8)) }
     }
 }
+
+struct FastNumberTests {
+    @Test func fastPathAgreesWithStrtod() {
+        var random = SeededGenerator(state: 3)
+        var samples = ["0", "-0", "1", "1.5", "0.1", "0.3", "123456789012345", "1e22", "1.7976931348623157e308", "5e-324",
+                       "2.2250738585072014e-308", "9007199254740993", "0.000001", "-12.75e-3", "3.14159265358979"]
+        for _ in 0..<5000 {
+            let integer = Int.random(in: -1_000_000...1_000_000, using: &random)
+            let fraction = Int.random(in: 0...99_999_999, using: &random)
+            samples.append("\(integer).\(fraction)")
+            samples.append("\(integer)e\(Int.random(in: -30...30, using: &random))")
+        }
+        for text in samples {
+            guard case .number(let value, _) = try? JSONParser.parse(Array(text.utf8)) else { Issue.record("\(text) did not parse"); continue }
+            #expect(value == Double(text)!, "\(text)")
+        }
+    }
+}
