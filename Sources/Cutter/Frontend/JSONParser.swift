@@ -9,8 +9,8 @@ public struct JSONParser {
         public var description: String { "\(reason) at offset \(offset)" }
     }
 
-    private let bytes: [UInt8]
-    private var index = 0
+    let bytes: [UInt8]
+    private(set) var index = 0
     private var depth = 0
     private static let maxDepth = 64
 
@@ -24,17 +24,39 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
-    private func error(_ reason: String) -> ParseError { ParseError(offset: index, reason: reason) }
+    func error(_ reason: String) -> ParseError { ParseError(offset: index, reason: reason) }
 
-    private mutating func skipWhitespace() {
+    /// The next byte after whitespace, without consuming it; nil at the end.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Consumes `byte` after whitespace, or throws.
+    mutating func expect(_ byte: UInt8) throws(ParseError) {
+        guard peek() == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))'") }
+        index += 1
+    }
+
+    /// Consumes a ',' and returns true, or returns false before a closing bracket.
+    mutating func consumeComma() throws(ParseError) -> Bool {
+        guard peek() == UInt8(ascii: ",") else { return false }
+        index += 1
+        return true
+    }
+
+    /// Whether the whole input was consumed (trailing whitespace aside).
+    mutating func isAtEnd() -> Bool { peek() == nil }
+
+    mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
             index += 1
         }
     }
 
-    private mutating func parseValue() throws(ParseError) -> JSONValue {
+    mutating func parseValue() throws(ParseError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -113,7 +135,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseString() throws(ParseError) -> String {
+    mutating func parseString() throws(ParseError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -195,7 +217,7 @@ public struct JSONParser {
         return value
     }
 
-    private mutating func parseNumber() throws(ParseError) -> JSONValue {
+    mutating func parseNumber() throws(ParseError) -> JSONValue {
         let start = index
         var isInteger = true
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }

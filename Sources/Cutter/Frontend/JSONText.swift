@@ -38,17 +38,16 @@ public enum JSONText {
 
     /// Appends `output` (a model's UTF-8 output) as `outputValue` renders it.
     public static func appendOutputValue(_ output: [UInt8], to body: inout [UInt8]) {
-        let text = String(decoding: output, as: UTF8.self)
-        if isJSONNumber(text.utf8) {
+        if isJSONNumber(output) {
             body += output
         } else {
-            body += outputValue(text).utf8
+            body += outputValue(String(decoding: output, as: UTF8.self)).utf8
         }
     }
 
     /// Whether `bytes` is exactly one JSON number (RFC 8259 grammar); the common model output,
     /// checked without Foundation.
-    static func isJSONNumber(_ bytes: String.UTF8View) -> Bool {
+    static func isJSONNumber<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
         var index = bytes.startIndex
         func peek() -> UInt8? { index < bytes.endIndex ? bytes[index] : nil }
         func digits() -> Int {

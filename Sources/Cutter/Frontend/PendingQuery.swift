@@ -23,11 +23,11 @@ final class PendingQuery {
     private let isBatch: Bool
     private var elements: [Element]
     private var remaining: Int
-    private let onAnswer: (PendingQuery, [Bool]) -> Void
+    private let metrics: ServingMetrics
     var timer: LoopTimer?
 
     init(exchange: HTTPExchange, app: ApplicationRecord, policy: any SelectionPolicy, state: SelectionState, firstQueryID: Int,
-         asked: [[String]], isBatch: Bool, onAnswer: @escaping (PendingQuery, [Bool]) -> Void) {
+         asked: [[String]], isBatch: Bool, metrics: ServingMetrics) {
         self.exchange = exchange
         self.app = app
         self.policy = policy
@@ -37,7 +37,7 @@ final class PendingQuery {
         elements = asked.map { Element(asked: $0, outputs: Array(repeating: nil, count: $0.count),
                                        failures: Array(repeating: nil, count: $0.count), remaining: $0.count) }
         remaining = elements.filter { $0.remaining > 0 }.count
-        self.onAnswer = onAnswer
+        self.metrics = metrics
         if remaining == 0 { answer() }
     }
 
@@ -69,7 +69,7 @@ final class PendingQuery {
         timer?.cancel()
         timer = nil
         let reportsConfidence = app.policy != SelectionPolicyName.defaultOutput
-        var defaults: [Bool] = []
+        var defaults = 0
         var answeringModels: [String] = []
         // Written as bytes: building the reply as a String and copying it out cost a measurable
         // share of a cache hit (perf, cached-query benchmark).
@@ -91,7 +91,7 @@ final class PendingQuery {
             if let output = combination.output, explanation == nil {
                 JSONText.appendOutputValue(output, to: &body)
                 body += #","default":false"#.utf8
-                answeringModels += combination.models
+                if reportsConfidence { answeringModels += combination.models }
             } else {
                 JSONText.appendOutputValue(Array(app.defaultOutput.utf8), to: &body)
                 body += #","default":true,"default_explanation":"#.utf8
@@ -102,13 +102,13 @@ final class PendingQuery {
                 body += Self.format(combination.confidence).utf8
             }
             body.append(UInt8(ascii: "}"))
-            defaults.append(explanation != nil)
+            if explanation != nil { defaults += 1 }
         }
         if isBatch { body += "]}".utf8 }
         // Which models answered, for clients that want to see selection at work.
         let headers = reportsConfidence ? [("X-Cutter-Models", Array(Set(answeringModels)).sorted().joined(separator: ","))] : []
         exchange.respond(status: 200, body: body, headers: headers)
-        onAnswer(self, defaults)
+        metrics.queries(app: app.name, count: elements.count, defaults: defaults, nanoseconds: EventLoop.now() - exchange.arrival)
     }
 
     /// Why an input got no output.

@@ -29,7 +29,8 @@ public final class QueryFrontend {
 
     /// Routes one request.
     public func handle(_ exchange: HTTPExchange) {
-        let parts = exchange.path.split(separator: "/", omittingEmptySubsequences: true)
+        // Split on UTF-8 bytes: splitting by Character costs grapheme breaking on every request.
+        let parts = exchange.path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
         switch (exchange.method, parts.count) {
         case (.get, 0), (.get, 1) where parts[0] == "healthz":
             respondHealth(exchange, ready: true)
@@ -84,10 +85,7 @@ public final class QueryFrontend {
         let names = models.map(\.name)
         let asked = request.inputs.map { _ in policy.select(state, models: names, random: &random) }
         let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: state, firstQueryID: firstID,
-                                 asked: asked, isBatch: request.isBatch) { [metrics] query, defaults in
-            let latency = EventLoop.now() - query.arrival
-            for usedDefault in defaults { metrics.query(app: app.name, nanoseconds: latency, usedDefault: usedDefault) }
-        }
+                                 asked: asked, isBatch: request.isBatch, metrics: metrics)
         let objective = UInt64(app.latencySLOMicros) * 1000
         let deadline = exchange.arrival + objective
         for (index, input) in request.inputs.enumerated() {

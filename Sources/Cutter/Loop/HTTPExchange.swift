@@ -35,7 +35,7 @@ public final class HTTPExchange {
         // The path is taken from the raw URI and decoded only when it holds an escape: most
         // requests have none, and decoding costs an allocation per request.
         let rawURI = evhttp_request_get_uri(request).map { String(cString: $0) } ?? "/"
-        let rawPath = rawURI.firstIndex(of: "?").map { String(rawURI[..<$0]) } ?? rawURI
+        let rawPath = rawURI.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(rawURI[..<$0]) } ?? rawURI
         if rawPath.utf8.contains(UInt8(ascii: "%")), let decoded = evhttp_uridecode(rawPath, 0, nil) {
             path = String(cString: decoded)
             free(decoded)

@@ -59,12 +59,13 @@ public final class ServingMetrics {
         return handles
     }
 
-    /// One answered query of `app`: its latency, and whether the default was used.
-    public func query(app name: String, nanoseconds: UInt64, usedDefault: Bool) {
+    /// `count` answered queries of `app` in one request, `defaults` of them with the default
+    /// output, answered after `nanoseconds`.
+    public func queries(app name: String, count: Int, defaults: Int, nanoseconds: UInt64) {
         let handles = app(name)
-        handles.queries.increment()
-        if usedDefault { handles.defaults.increment() }
-        handles.latency.recordNanoseconds(Int64(nanoseconds))
+        handles.queries.increment(by: Int64(count))
+        if defaults > 0 { handles.defaults.increment(by: Int64(defaults)) }
+        for _ in 0..<count { handles.latency.recordNanoseconds(Int64(nanoseconds)) }
     }
 
     /// A query of `app` refused as bad input.

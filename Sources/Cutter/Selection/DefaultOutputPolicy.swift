@@ -9,7 +9,7 @@ public struct DefaultOutputPolicy: SelectionPolicy {
 
     public func combine(_ state: SelectionState, asked: [String], outputs: [[UInt8]?]) -> Combination {
         guard let index = outputs.firstIndex(where: { $0 != nil }) else { return Combination(output: nil, confidence: 0, models: []) }
-        return Combination(output: outputs[index], confidence: 1, models: [asked[index]])
+        return Combination(output: outputs[index], confidence: 1, models: asked[index...index])
     }
 
     public func feedbackModels(_ state: SelectionState, models: [String], random: inout some RandomNumberGenerator) -> [(model: String, probability: Double)] {

@@ -32,7 +32,7 @@ public struct Exp4Policy: SelectionPolicy {
             return Combination(output: nil, confidence: 0, models: [])
         }
         let vote = votes[winner]!
-        return Combination(output: vote.output, confidence: min(1, vote.weight), models: vote.models)
+        return Combination(output: vote.output, confidence: min(1, vote.weight), models: vote.models[...])
     }
 
     static func voteKey(_ output: [UInt8]) -> String {

@@ -28,9 +28,9 @@ public struct Combination: Equatable, Sendable {
     /// Agreement in [0, 1]: the weight share of the models behind `output`.
     public var confidence: Double
     /// The models whose outputs formed the answer.
-    public var models: [String]
+    public var models: ArraySlice<String>
 
-    public init(output: [UInt8]?, confidence: Double, models: [String]) {
+    public init(output: [UInt8]?, confidence: Double, models: ArraySlice<String>) {
         self.output = output
         self.confidence = confidence
         self.models = models
