@@ -140,4 +140,24 @@ struct SelectionTests {
         redis.run("SELECT", "1")
         #expect(redis.run("HGET", "lonely:7:0", ":feedback") == ["1"])
     }
+
+    @Test func aSecondFrontendOnTheSameRedisFollowsTheLearnedWeights() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.stop() }
+        try await deployBandit(cluster, app: "shared", policy: "Exp4Policy")
+        try await startModels(cluster)
+        // A second frontend on the same Redis, with its own containers.
+        let second = try await TestCluster(sharingRedisWith: cluster)
+        defer { second.stop() }
+        try await startModels(second)
+        // It caches the initial state by answering a query...
+        let before = try await second.predict("shared", #"{"input":[5.0]}"#)
+        #expect(before.object["confidence"] as? Double == 0.5, "\(before.body)")
+        // ...then the first frontend learns, and the second follows through keyspace notifications.
+        try await feedback(cluster, app: "shared", range: 0..<100)
+        try await waitUntil("the second frontend uses the learned weights") {
+            let reply = try await second.predict("shared", #"{"input":[1000005.0]}"#)
+            return (reply.object["confidence"] as? Double ?? 0) > 0.9 && reply.object["output"] as? Int == 0
+        }
+    }
 }

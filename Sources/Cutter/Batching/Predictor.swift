@@ -11,9 +11,6 @@ public final class Predictor {
         self.metrics = metrics
     }
 
-    /// Whether `modelKey` has a connected replica.
-    public func isServing(_ modelKey: String) -> Bool { queues.queue(modelKey: modelKey)?.hasReplicas == true }
-
     /// Gets `modelKey`'s output for `input`; `completion` runs once, possibly at once.
     public func predict(modelKey: String, input: [UInt8], deadline: UInt64, latencyObjective: UInt64,
                         _ completion: @escaping (Result<[UInt8], TaskFailure>) -> Void) {

@@ -54,9 +54,6 @@ public final class PredictionCache {
         self.capacityBytes = capacityBytes
     }
 
-    /// Number of completed entries held.
-    public var count: Int { entries.values.filter { $0.output != nil }.count }
-
     /// Looks `key` up, counting a hit or a miss (waiting on a pending entry counts as a hit).
     public func lookup(_ key: Key) -> Lookup {
         guard let entry = entries[key] else {

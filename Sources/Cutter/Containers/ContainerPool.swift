@@ -32,11 +32,6 @@ public final class ContainerPool {
         scheduleSweep()
     }
 
-    /// Registered containers serving `modelKey` (`name:version`).
-    public func containers(modelKey: String) -> [ContainerConnection] {
-        connections.values.filter { $0.identity?.modelKey == modelKey }.sorted { $0.replicaID < $1.replicaID }
-    }
-
     /// Takes a new TCP connection from the RPC listener.
     public func accept(_ tcp: TCPConnection) {
         let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self)

@@ -35,12 +35,6 @@ public final class TCPConnection {
         bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
     }
 
-    /// Bytes queued but not yet sent.
-    public var pendingOutputBytes: Int {
-        guard let bufferEvent else { return 0 }
-        return evbuffer_get_length(bufferevent_get_output(bufferEvent))
-    }
-
     /// Closes the connection and calls `onClose` once.
     public func close() {
         guard let bufferEvent else { return }

@@ -50,6 +50,14 @@ final class TestCluster: @unchecked Sendable {
         try await startCutter(embedded: embedded)
     }
 
+    /// A second `cutter serve` on the Redis of `other` (which keeps owning it).
+    init(sharingRedisWith other: TestCluster) async throws {
+        redisPort = other.redisPort
+        extraSettings = []
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try await startCutter()
+    }
+
     /// (Re)starts `cutter serve` and waits until it is ready.
     func startCutter(embedded: Bool = false) async throws {
         var arguments = ["serve", "--query-port", String(queryPort), "--management-port", String(managementPort),
