@@ -161,6 +161,30 @@ struct ServingTests {
         #expect(try await cluster.metric(#"cutter_model_batch_size_count{model="batcher:1"}"#) ?? 300 < 300)
     }
 
+    @Test func delayedBatchingWaitsForStragglingQueries() async throws {
+        // Queries 20 ms apart: without a batch wait each would leave alone; with a 300 ms wait they
+        // share one batch (the sleep model answers with the size of the batch it ran in).
+        let cluster = try await TestCluster(settings: ["batch_wait_micros=300000"])
+        defer { cluster.stop() }
+        try await cluster.deploy(app: "app", model: "batcher", sloMicros: 5_000_000)
+        try await cluster.startContainer(model: "sleep", name: "batcher", extra: ["--fixed-ms", "1"])
+        // Warm up: concurrent load lets AIMD raise the batch size above 1.
+        _ = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+            for index in 0..<200 { group.addTask { try await cluster.predict("app", #"{"input":[\#(index).0]}"#) } }
+            return try await group.reduce(into: 0) { count, _ in count += 1 }
+        }
+        let sizes = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<3 {
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(20 * index))
+                    return try await cluster.predict("app", #"{"input":[\#(1000 + index).0]}"#).object["output"] as? Int ?? 0
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(sizes == [3, 3, 3], "batch sizes seen: \(sizes)")
+    }
+
     @Test func garbageOnTheRPCPortLeavesTheServerServing() async throws {
         let cluster = try await TestCluster()
         defer { cluster.stop() }
