@@ -135,6 +135,7 @@ public final class QueryFrontend {
             var remaining = scored.count
             let finish = { [self] in
                 guard !losses.isEmpty else {
+                    logger.warning("feedback not applied: no model answered", metadata: ["app": "\(app.name)", "models": "\(missing)"])
                     return exchange.respond(APIError(status: 503, error: "Feedback not applied",
                                                      cause: "No model answered for this input (\(missing.joined(separator: ", "))); nothing was learned. Check that the models' containers are connected."))
                 }
