@@ -6,5 +6,11 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 printf '\n==> Python container SDK tests (pytest)\n'
 .venv/bin/python -m pytest -q containers/python/tests
+printf '\n==> Clipper compatibility: the real clipper_admin 0.4.1 drives cutter (pytest, own venv .venv-compat)\n'
+if [ ! -x .venv-compat/bin/python ]; then python3 -m venv .venv-compat; fi
+.venv-compat/bin/pip install -q --disable-pip-version-check -r compat/requirements.txt ./containers/python
+.venv-compat/bin/pip install -q --disable-pip-version-check "cloudpickle>=2" 2>&1 | grep -vE "dependency resolver|cloudpickle==0.5.3, but" || true
+.venv-compat/bin/python -m pytest -q compat
+
 printf '\n==> Swift tests (swift test)\n'
 swift test 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Linking)|^◇ |^↳ '
