@@ -41,6 +41,16 @@ public final class ConfigRegistry {
 
     private var servingModelsMemo: [String: [ModelRecord]] = [:]
 
+    /// The names of `servingModels(app:)`, memoized alike.
+    public func servingModelNames(app: String) -> [String] {
+        if let memo = servingModelNamesMemo[app] { return memo }
+        let names = servingModels(app: app).map(\.name)
+        servingModelNamesMemo[app] = names
+        return names
+    }
+
+    private var servingModelNamesMemo: [String: [String]] = [:]
+
     /// Reads every record from Redis; `completion` gets false if Redis did not answer.
     public func loadAll(_ completion: @escaping (Bool) -> Void) {
         let databases: [ClipperSchema.Database] = [.applications, .models, .metadata, .appModelLinks]
@@ -126,6 +136,7 @@ public final class ConfigRegistry {
 
     private func notify(_ change: Change) {
         servingModelsMemo.removeAll(keepingCapacity: true)
+        servingModelNamesMemo.removeAll(keepingCapacity: true)
         observers.forEach { $0(change) }
     }
 }

@@ -11,7 +11,8 @@ final class PendingQuery {
     private struct Element {
         let asked: [String]
         var outputs: [[UInt8]?]
-        var failures: [TaskFailure?]
+        /// Why models gave no output (appended: most queries have none, and no array then).
+        var failures: [TaskFailure] = []
         var remaining: Int
     }
 
@@ -34,9 +35,8 @@ final class PendingQuery {
         self.state = state
         self.firstQueryID = firstQueryID
         self.isBatch = isBatch
-        elements = asked.map { Element(asked: $0, outputs: Array(repeating: nil, count: $0.count),
-                                       failures: Array(repeating: nil, count: $0.count), remaining: $0.count) }
-        remaining = elements.filter { $0.remaining > 0 }.count
+        elements = asked.map { Element(asked: $0, outputs: Array(repeating: nil, count: $0.count), remaining: $0.count) }
+        remaining = elements.reduce(0) { $1.remaining > 0 ? $0 + 1 : $0 }
         self.metrics = metrics
         if remaining == 0 { answer() }
     }
@@ -44,13 +44,12 @@ final class PendingQuery {
     var isAnswered: Bool { exchange.isAnswered }
     var arrival: UInt64 { exchange.arrival }
 
-    /// Records model `model`'s result for input `index`.
+    /// Records model `model`'s result for input `index` (the predictor reports each once).
     func set(_ index: Int, model: Int, _ result: Result<[UInt8], TaskFailure>) {
-        guard !exchange.isAnswered, elements[index].remaining > 0,
-              elements[index].outputs[model] == nil, elements[index].failures[model] == nil else { return }
+        guard !exchange.isAnswered, elements[index].remaining > 0 else { return }
         switch result {
         case .success(let output): elements[index].outputs[model] = output
-        case .failure(let failure): elements[index].failures[model] = failure
+        case .failure(let failure): elements[index].failures.append(failure)
         }
         elements[index].remaining -= 1
         if elements[index].remaining == 0 {
@@ -113,7 +112,7 @@ final class PendingQuery {
 
     /// Why an input got no output.
     private static func explanation(_ element: Element) -> String {
-        let failures = element.failures.compactMap { $0 }
+        let failures = element.failures
         if element.asked.isEmpty || (!failures.isEmpty && failures.count == element.asked.count && failures.allSatisfy({ $0 == .noReplica })) {
             return noModelExplanation
         }

@@ -29,8 +29,7 @@ public final class QueryFrontend {
 
     /// Routes one request.
     public func handle(_ exchange: HTTPExchange) {
-        // Split on UTF-8 bytes: splitting by Character costs grapheme breaking on every request.
-        let parts = exchange.path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
+        let parts = Self.pathSegments(exchange.path)
         switch (exchange.method, parts.count) {
         case (.get, 0), (.get, 1) where parts[0] == "healthz":
             respondHealth(exchange, ready: true)
@@ -50,6 +49,12 @@ public final class QueryFrontend {
         default:
             exchange.respond(.notFound("No route \(exchange.path). Routes: POST /{app}/predict, POST /{app}/update, GET /healthz, GET /readyz, GET /metrics."))
         }
+    }
+
+    /// The non-empty segments of `path`, split on UTF-8 bytes: splitting by Character costs
+    /// grapheme breaking on the hot path.
+    static func pathSegments(_ path: String) -> [Substring] {
+        path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
     }
 
     private func respondHealth(_ exchange: HTTPExchange, ready: Bool) {
@@ -82,7 +87,7 @@ public final class QueryFrontend {
                          state: SelectionState, models: [ModelRecord]) {
         let firstID = nextQueryID
         nextQueryID += request.inputs.count
-        let names = models.map(\.name)
+        let names = registry.servingModelNames(app: app.name)
         let asked = request.inputs.map { _ in policy.select(state, models: names, random: &random) }
         let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: state, firstQueryID: firstID,
                                  asked: asked, isBatch: request.isBatch, metrics: metrics)

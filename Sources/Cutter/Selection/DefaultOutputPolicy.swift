@@ -4,7 +4,7 @@ public struct DefaultOutputPolicy: SelectionPolicy {
     public var name: String { SelectionPolicyName.defaultOutput }
 
     public func select(_ state: SelectionState, models: [String], random: inout some RandomNumberGenerator) -> [String] {
-        Array(models.prefix(1))
+        models.count <= 1 ? models : Array(models.prefix(1))
     }
 
     public func combine(_ state: SelectionState, asked: [String], outputs: [[UInt8]?]) -> Combination {
