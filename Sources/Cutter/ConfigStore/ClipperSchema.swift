@@ -25,6 +25,9 @@ public enum ClipperSchema {
         "\(modelName),\(modelVersion),\(replicaID)"
     }
 
+    /// DB4 key of Cutter's replica-id counter for a model version (`name:version`).
+    public static func replicaCounterKey(modelKey: String) -> String { "replica_counter:\(modelKey)" }
+
     /// DB6 key holding a model's current version.
     public static func currentVersionKey(model: String) -> String { "CURRENT_MODEL_VERSION:\(model)" }
 

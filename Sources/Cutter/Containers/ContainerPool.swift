@@ -42,16 +42,28 @@ public final class ContainerPool {
 
     func registered(_ container: ContainerConnection) {
         guard let identity = container.identity else { return }
-        container.replicaID = nextReplicaIDs[identity.modelKey, default: 0]
-        nextReplicaIDs[identity.modelKey] = container.replicaID + 1
-        let record = ContainerRecord(modelName: identity.modelName, modelVersion: identity.modelVersion,
-                                     replicaID: container.replicaID, connectionID: container.connectionID, inputType: identity.inputType)
-        redis.command(record.fields.hsetArguments(key: record.key), db: ClipperSchema.Database.containers.rawValue) { [logger] reply in
-            if let error = reply.errorMessage { logger.warning("cannot record container in Redis", metadata: ["error": "\(error)"]) }
+        // Replica ids come from a counter in Redis (DB 4, which Clipper leaves unused), so
+        // frontends sharing one Redis never hand out the same `model,version,replica` key.
+        // Without Redis a local counter stands in.
+        redis.command(["INCR", ClipperSchema.replicaCounterKey(modelKey: identity.modelKey)],
+                      db: ClipperSchema.Database.resources.rawValue) { [self] reply in
+            guard container.isOpen else { return }
+            if case .integer(let next) = reply {
+                container.replicaID = next - 1
+            } else {
+                container.replicaID = nextReplicaIDs[identity.modelKey, default: 0]
+                logger.warning("cannot allocate a replica id in Redis; using a local one", metadata: ["error": "\(reply)"])
+            }
+            nextReplicaIDs[identity.modelKey] = max(nextReplicaIDs[identity.modelKey, default: 0], container.replicaID + 1)
+            let record = ContainerRecord(modelName: identity.modelName, modelVersion: identity.modelVersion,
+                                         replicaID: container.replicaID, connectionID: container.connectionID, inputType: identity.inputType)
+            redis.command(record.fields.hsetArguments(key: record.key), db: ClipperSchema.Database.containers.rawValue) { [logger] reply in
+                if let error = reply.errorMessage { logger.warning("cannot record container in Redis", metadata: ["error": "\(error)"]) }
+            }
+            logger.info("container registered", metadata: ["model": "\(identity.modelKey)", "replica": "\(container.replicaID)",
+                                                           "input_type": "\(identity.inputType.canonicalName)", "peer": "\(container.peer)"])
+            delegate?.containerJoined(container)
         }
-        logger.info("container registered", metadata: ["model": "\(identity.modelKey)", "replica": "\(container.replicaID)",
-                                                       "input_type": "\(identity.inputType.canonicalName)", "peer": "\(container.peer)"])
-        delegate?.containerJoined(container)
     }
 
     func responded(_ container: ContainerConnection, messageID: UInt32, outputs: [[UInt8]]) {
@@ -65,7 +77,8 @@ public final class ContainerPool {
 
     func connectionClosed(_ container: ContainerConnection) {
         connections[container.connectionID] = nil
-        guard let identity = container.identity else { return }
+        // A container that closed before its registration finished never joined.
+        guard let identity = container.identity, container.replicaID >= 0 else { return }
         let key = ClipperSchema.containerKey(modelName: identity.modelName, modelVersion: identity.modelVersion, replicaID: container.replicaID)
         redis.command(["DEL", key], db: ClipperSchema.Database.containers.rawValue) { _ in }
         logger.info("container disconnected", metadata: ["model": "\(identity.modelKey)", "replica": "\(container.replicaID)"])
