@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// The management API against a real redis-server and a real `cutter serve`, with records read
@@ -176,5 +177,25 @@ struct ManagementAPITests {
         let health = try await HTTP.get(port: cluster.queryPort, "/healthz")
         #expect(health.status == 200 && health.object["redis"] as? String == "connected")
         #expect(try await HTTP.get(port: cluster.queryPort, "/nowhere/at/all").status == 404)
+    }
+
+    @Test func servingSurvivesARedisRestart() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.stop() }
+        #expect(try await cluster.admin("add_app", addApp).status == 200)
+        cluster.redis?.stop(signal: SIGKILL)
+        // Queries are answered from the mirror; the management API says Redis is away.
+        #expect(try await cluster.predict("sum-app", #"{"input":[1.0]}"#).status == 200)
+        let unavailable = try await cluster.admin("get_all_applications", #"{"verbose":false}"#)
+        #expect(unavailable.status == 503, "\(unavailable.body)")
+        try await waitUntil("readiness reports Redis gone") { try await HTTP.get(port: cluster.queryPort, "/readyz").status == 503 }
+        // A new, empty Redis: the frontend reconnects, reloads, and forgets the app that is gone.
+        try await cluster.startRedis()
+        try await waitUntil("the frontend forgets the vanished app") {
+            try await cluster.predict("sum-app", #"{"input":[1.0]}"#).status == 404
+        }
+        #expect(try await HTTP.get(port: cluster.queryPort, "/readyz").status == 200)
+        #expect(try await cluster.admin("add_app", addApp).status == 200)
+        #expect(try await cluster.predict("sum-app", #"{"input":[1.0]}"#).status == 200)
     }
 }

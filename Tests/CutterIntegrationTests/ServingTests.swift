@@ -100,6 +100,11 @@ struct ServingTests {
         let second = try await cluster.startContainer(model: "test_models:PidModel", name: "pid")
         let replicas = try await cluster.admin("get_all_containers", #"{"verbose":false}"#).json as? [String]
         #expect(Set(replicas ?? []) == ["pid:1:0", "pid:1:1"])
+        // Records expire unless the live frontend renews them, so a crashed one leaves none for long.
+        let redis = try cluster.redisClient()
+        redis.run("SELECT", "3")
+        let ttl = Int(redis.run("TTL", "pid,1,0").first ?? "") ?? -1
+        #expect(ttl > 0 && ttl <= 30, "TTL \(ttl)")
         let pids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<60 {
                 group.addTask { "\(try await cluster.predict("pid-app", #"{"input":[\#(index).0]}"#).object["output"] ?? "none")" }

@@ -51,7 +51,8 @@ public final class ConfigRegistry {
 
     private var servingModelNamesMemo: [String: [String]] = [:]
 
-    /// Reads every record from Redis; `completion` gets false if Redis did not answer.
+    /// Reads every record from Redis, and forgets mirrored keys that are gone (deleted while the
+    /// connection was down); `completion` gets false if Redis did not answer.
     public func loadAll(_ completion: @escaping (Bool) -> Void) {
         let databases: [ClipperSchema.Database] = [.applications, .models, .metadata, .appModelLinks]
         redis.pipeline(databases.map { (db: $0.rawValue, arguments: ["KEYS", "*"]) }) { [self] replies in
@@ -59,12 +60,28 @@ public final class ConfigRegistry {
             var pending = 1
             let done = { pending -= 1; if pending == 0 { completion(true) } }
             for (database, reply) in zip(databases, replies) {
-                for key in reply.strings {
+                let present = Set(reply.strings)
+                for key in mirroredKeys(database) where !present.contains(key) {
+                    pending += 1
+                    reload(database: database, key: key) { done() }
+                }
+                for key in present {
                     pending += 1
                     reload(database: database, key: key) { done() }
                 }
             }
             done()
+        }
+    }
+
+    /// The Redis keys the mirror holds for `database`.
+    private func mirroredKeys(_ database: ClipperSchema.Database) -> [String] {
+        switch database {
+        case .applications: Array(applications.keys)
+        case .models: Array(models.keys)
+        case .metadata: currentVersions.keys.map { ClipperSchema.currentVersionKey(model: $0) }
+        case .appModelLinks: Array(links.keys)
+        case .state, .containers, .resources: []
         }
     }
 

@@ -55,11 +55,7 @@ public final class ContainerPool {
                 logger.warning("cannot allocate a replica id in Redis; using a local one", metadata: ["error": "\(reply)"])
             }
             nextReplicaIDs[identity.modelKey] = max(nextReplicaIDs[identity.modelKey, default: 0], container.replicaID + 1)
-            let record = ContainerRecord(modelName: identity.modelName, modelVersion: identity.modelVersion,
-                                         replicaID: container.replicaID, connectionID: container.connectionID, inputType: identity.inputType)
-            redis.command(record.fields.hsetArguments(key: record.key), db: ClipperSchema.Database.containers.rawValue) { [logger] reply in
-                if let error = reply.errorMessage { logger.warning("cannot record container in Redis", metadata: ["error": "\(error)"]) }
-            }
+            writeRecords([container])
             logger.info("container registered", metadata: ["model": "\(identity.modelKey)", "replica": "\(container.replicaID)",
                                                            "input_type": "\(identity.inputType.canonicalName)", "peer": "\(container.peer)"])
             delegate?.containerJoined(container)
@@ -91,8 +87,14 @@ public final class ContainerPool {
         connections.values.forEach { $0.close() }
     }
 
-    /// Drops containers silent for longer than the timeout, once a second.
-    private func scheduleSweep() {
+    /// Container records in Redis expire unless refreshed, so a frontend that crashed leaves
+    /// none behind for long; a live frontend refreshes its own every `recordRefreshSeconds`.
+    static let recordTTLSeconds = 30
+    static let recordRefreshSeconds = 10
+
+    /// Once a second: drops containers silent for longer than the timeout, and every
+    /// `recordRefreshSeconds` rewrites the live containers' records with a new expiry.
+    private func scheduleSweep(tick: Int = 0) {
         sweeper = loop.schedule(after: 1) { [weak self] in
             guard let self else { return }
             let now = EventLoop.now()
@@ -100,7 +102,29 @@ public final class ContainerPool {
                 self.logger.warning("dropping silent container", metadata: ["peer": "\(container.peer)"])
                 container.close()
             }
-            self.scheduleSweep()
+            if tick % Self.recordRefreshSeconds == 0 { self.refreshRecords() }
+            self.scheduleSweep(tick: tick + 1)
+        }
+    }
+
+    private func refreshRecords() {
+        writeRecords(Array(connections.values))
+    }
+
+    /// Writes the DB 3 records of registered `containers` with their expiry (again: a Redis that
+    /// lost its data gets them back).
+    private func writeRecords(_ containers: [ContainerConnection]) {
+        let db = ClipperSchema.Database.containers.rawValue
+        let commands = containers.flatMap { container -> [(db: Int, arguments: [String])] in
+            guard let identity = container.identity, container.replicaID >= 0 else { return [] }
+            let record = ContainerRecord(modelName: identity.modelName, modelVersion: identity.modelVersion,
+                                         replicaID: container.replicaID, connectionID: container.connectionID, inputType: identity.inputType)
+            return [(db, record.fields.hsetArguments(key: record.key)), (db, ["EXPIRE", record.key, String(Self.recordTTLSeconds)])]
+        }
+        redis.pipeline(commands) { [logger] replies in
+            if let error = replies.compactMap(\.errorMessage).first {
+                logger.warning("cannot record containers in Redis", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

@@ -42,12 +42,15 @@ final class TestCluster: @unchecked Sendable {
         redisPort = freePort()
         extraSettings = settings
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        if !embedded {
-            redis = try ManagedProcess(TestEnvironment.redisServer, ["--port", String(redisPort), "--bind", "127.0.0.1",
-                                                                    "--save", "", "--appendonly", "no", "--dir", dataDirectory], name: "redis")
-            try await waitUntil("redis-server answers") { (try? RedisClient(port: self.redisPort)) != nil }
-        }
+        if !embedded { try await startRedis() }
         try await startCutter(embedded: embedded)
+    }
+
+    /// Starts an empty, non-persistent redis-server on `redisPort`.
+    func startRedis() async throws {
+        redis = try ManagedProcess(TestEnvironment.redisServer, ["--port", String(redisPort), "--bind", "127.0.0.1",
+                                                                "--save", "", "--appendonly", "no", "--dir", dataDirectory], name: "redis")
+        try await waitUntil("redis-server answers") { (try? RedisClient(port: self.redisPort)) != nil }
     }
 
     /// A second `cutter serve` on the Redis of `other` (which keeps owning it).
