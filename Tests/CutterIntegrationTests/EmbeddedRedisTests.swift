@@ -19,6 +19,17 @@ struct EmbeddedRedisTests {
         #expect(try await cluster.admin("get_all_applications", #"{"verbose":false}"#).json as? [String] == ["kept"])
     }
 
+    @Test func aRedisLeftByAKilledCutterIsStoppedAndItsDataKept() async throws {
+        let cluster = try await TestCluster(embedded: true)
+        defer { cluster.stop() }
+        #expect(try await cluster.admin("add_app", #"{"name":"kept","input_type":"strings","default_output":"none","latency_slo_micros":5000}"#).status == 200)
+        cluster.cutter.stop(signal: SIGKILL)
+        #expect(try RedisClient(port: cluster.redisPort).run("PING") == ["PONG"], "the orphan is still serving")
+        try await cluster.startCutter(embedded: true)
+        #expect(cluster.cutter.log.contains("stopping the redis-server a previous cutter left running"), "\(cluster.cutter.log)")
+        #expect(try await cluster.admin("get_all_applications", #"{"verbose":false}"#).json as? [String] == ["kept"])
+    }
+
     @Test func missingRedisServerBinaryExplainsWhatToDo() async throws {
         let cutter = try ManagedProcess(TestEnvironment.cutterBinary, ["serve", "--query-port", String(freePort()),
                                                                       "--embedded-redis-port", String(freePort())],

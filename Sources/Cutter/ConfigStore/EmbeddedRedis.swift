@@ -41,7 +41,7 @@ public final class EmbeddedRedis {
     /// Starts the server and waits (up to `timeout` seconds) until it answers PING.
     public func start(timeout: Double = 10) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        if Self.ping(port: port) {
+        if Self.ping(port: port) && !stopOrphan() {
             throw StartError(description: "a Redis server already answers on 127.0.0.1:\(port). Use it with --redis 127.0.0.1:\(port), or give the embedded one another port with --embedded-redis-port.")
         }
         try launch()
@@ -98,7 +98,7 @@ public final class EmbeddedRedis {
         // These settings are what Cutter relies on, so they win over the config file.
         arguments += ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDirectory,
                       "--daemonize", "no", "--notify-keyspace-events", "AKE",
-                      "--logfile", "redis.log"]
+                      "--logfile", "redis.log", "--pidfile", pidFile]
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -108,6 +108,24 @@ public final class EmbeddedRedis {
             throw StartError(description: "cannot run \(executable): \(error)")
         }
         self.process = process
+    }
+
+    private var pidFile: String { dataDirectory + "/redis.pid" }
+
+    /// Stops a redis-server left running on our data directory by a Cutter that was killed
+    /// (it could not stop it); true when there was one and it is gone.
+    private func stopOrphan() -> Bool {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+              let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              command.contains("redis-server") else { return false }
+        logger.warning("stopping the redis-server a previous cutter left running", metadata: ["pid": "\(pid)"])
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while Self.ping(port: port) && Date() < deadline { usleep(20_000) }
+        if Self.ping(port: port) { kill(pid, SIGKILL) }
+        usleep(100_000)
+        return !Self.ping(port: port)
     }
 
     static func ping(port: Int) -> Bool {
