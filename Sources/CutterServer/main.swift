@@ -16,7 +16,7 @@ struct CutterCommand: ParsableCommand {
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the frontend, the management API and the container RPC listener.")
 
-    @Option(help: "Config file (default: none; see config/cutter.conf).") var config: String?
+    @Option(help: "Config file (default: config/cutter.conf if it exists; CUTTER_CONFIG also names one).") var config: String?
     @Option(help: "Existing Redis server HOST:PORT; without it an embedded redis-server is started.") var redis: String?
     @Option(help: "Password of the Redis server.") var redisPassword: String?
     @Option(help: "Query frontend port (default 1337).") var queryPort: UInt16?

@@ -28,10 +28,13 @@ public enum ConfigurationLoader {
         return settings
     }
 
-    /// Loads the configuration; `file` nil means the default file if it exists.
+    /// The config file read when none is named, if it exists (relative to the working directory).
+    public static let defaultFile = "config/cutter.conf"
+
+    /// Loads the configuration from `file`, else `CUTTER_CONFIG`, else `defaultFile` if it exists.
     public static func load(file: String?, environment: [String: String], overrides: [String: String]) throws -> CutterConfiguration {
         var configuration = CutterConfiguration()
-        let path = file ?? environment["CUTTER_CONFIG"]
+        let path = file ?? environment["CUTTER_CONFIG"] ?? (FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil)
         if let path {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw CutterConfiguration.InvalidSetting(description: "cannot read config file \(path); pass an existing file to --config")
