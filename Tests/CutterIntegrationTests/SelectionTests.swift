@@ -163,4 +163,22 @@ struct SelectionTests {
             return (reply.object["confidence"] as? Double ?? 0) > 0.9 && reply.object["output"] as? Int == 0
         }
     }
+
+    @Test func aSlowRedisDoesNotMakeABanditQueryLate() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.stop() }
+        try await deployBandit(cluster, app: "bandit", policy: "Exp3Policy", sloMicros: 300_000)
+        try await startModels(cluster)
+        // Redis stalls for 2 s while a query needs the state of a context not cached yet.
+        let port = cluster.redisPort
+        let stall = Task.detached { try RedisClient(port: port).run("DEBUG", "SLEEP", "2") }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = Date()
+        let reply = try await cluster.predict("bandit", #"{"input":[1.0],"uid":42}"#)
+        let elapsed = Date().timeIntervalSince(started)
+        _ = try await stall.value
+        #expect(reply.object["default"] as? Bool == true, "\(reply.body)")
+        #expect(reply.object["default_explanation"] as? String == "Failed to retrieve a prediction response within the specified latency SLO")
+        #expect(elapsed < 1.5, "answered after \(elapsed) s; Redis stalled for 2 s")
+    }
 }

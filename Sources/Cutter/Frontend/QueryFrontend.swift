@@ -78,7 +78,20 @@ public final class QueryFrontend {
         if policy.name == SelectionPolicyName.defaultOutput {
             return predict(exchange, app: app, request: request, policy: policy, state: SelectionState(), models: models)
         }
+        if let state = states.cachedState(app: app.name, uid: request.uid) {
+            return predict(exchange, app: app, request: request, policy: policy, state: state, models: models)
+        }
+        // The state must come from Redis first; that wait is bounded by the deadline too.
+        let objective = Double(app.latencySLOMicros) / 1e6
+        let deadlineGuard = loop.schedule(after: objective - Double(EventLoop.now() - exchange.arrival) / 1e9) { [self] in
+            let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: SelectionState(), firstQueryID: nextQueryID,
+                                     asked: request.inputs.map { _ in models.map(\.name) }, isBatch: request.isBatch, metrics: metrics)
+            nextQueryID += request.inputs.count
+            query.expire()
+        }
         states.withState(app: app.name, uid: request.uid) { [self] state in
+            guard !exchange.isAnswered else { return }
+            deadlineGuard.cancel()
             predict(exchange, app: app, request: request, policy: policy, state: state, models: models)
         }
     }

@@ -19,6 +19,11 @@ public final class SelectionStateStore {
     /// The keyspace pattern whose notifications `refresh` handles.
     public static let keyspacePattern = "__keyspace@\(ClipperSchema.Database.state.rawValue)__:*"
 
+    /// The cached state of (`app`, `uid`), if any.
+    public func cachedState(app: String, uid: Int) -> SelectionState? {
+        states[ClipperSchema.stateKey(app: app, uid: uid)]
+    }
+
     /// Calls `body` with the state of (`app`, `uid`), at once when cached, else after reading Redis
     /// (an unreadable state starts fresh rather than fail the query).
     public func withState(app: String, uid: Int, _ body: @escaping (SelectionState) -> Void) {

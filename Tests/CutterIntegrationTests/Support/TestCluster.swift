@@ -49,7 +49,8 @@ final class TestCluster: @unchecked Sendable {
     /// Starts an empty, non-persistent redis-server on `redisPort`.
     func startRedis() async throws {
         redis = try ManagedProcess(TestEnvironment.redisServer, ["--port", String(redisPort), "--bind", "127.0.0.1",
-                                                                "--save", "", "--appendonly", "no", "--dir", dataDirectory], name: "redis")
+                                                                "--save", "", "--appendonly", "no", "--dir", dataDirectory,
+                                                                "--enable-debug-command", "local"], name: "redis")
         try await waitUntil("redis-server answers") { (try? RedisClient(port: self.redisPort)) != nil }
     }
 
