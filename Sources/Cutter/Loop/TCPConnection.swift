@@ -17,11 +17,14 @@ public final class TCPConnection {
         peer = Self.peerName(fd)
         bufferEvent = bufferevent_socket_new(loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
         selfWhileOpen = Unmanaged.passRetained(self)
+        // The callbacks keep the connection alive while they run: a read may end in close(),
+        // which drops the reference that kept it open.
         bufferevent_setcb(bufferEvent, { _, arg in
-            Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue().readable()
+            let connection = Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue()
+            withExtendedLifetime(connection) { connection.readable() }
         }, nil, { _, events, arg in
             let connection = Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue()
-            if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 { connection.close() }
+            if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 { withExtendedLifetime(connection) { connection.close() } }
         }, Unmanaged.passUnretained(self).toOpaque())
         bufferevent_enable(bufferEvent, Int16(EV_READ | EV_WRITE))
     }
