@@ -74,33 +74,34 @@ public final class QueryFrontend {
         guard let policy = SelectionPolicies.policy(named: app.policy) else {
             return exchange.respond(APIError(status: 400, error: "Query processing error", cause: "\(app.policy) is an invalid selection_policy."))
         }
+        // Models and their names are read together: a link may change while the state loads.
         let models = registry.servingModels(app: app.name)
+        let names = registry.servingModelNames(app: app.name)
         if policy.name == SelectionPolicyName.defaultOutput {
-            return predict(exchange, app: app, request: request, policy: policy, state: SelectionState(), models: models)
+            return predict(exchange, app: app, request: request, policy: policy, state: SelectionState(), models: models, names: names)
         }
         if let state = states.cachedState(app: app.name, uid: request.uid) {
-            return predict(exchange, app: app, request: request, policy: policy, state: state, models: models)
+            return predict(exchange, app: app, request: request, policy: policy, state: state, models: models, names: names)
         }
         // The state must come from Redis first; that wait is bounded by the deadline too.
         let objective = Double(app.latencySLOMicros) / 1e6
         let deadlineGuard = loop.schedule(after: objective - Double(EventLoop.now() - exchange.arrival) / 1e9) { [self] in
             let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: SelectionState(), firstQueryID: nextQueryID,
-                                     asked: request.inputs.map { _ in models.map(\.name) }, isBatch: request.isBatch, metrics: metrics)
+                                     asked: request.inputs.map { _ in names }, isBatch: request.isBatch, metrics: metrics)
             nextQueryID += request.inputs.count
             query.expire()
         }
         states.withState(app: app.name, uid: request.uid) { [self] state in
             guard !exchange.isAnswered else { return }
             deadlineGuard.cancel()
-            predict(exchange, app: app, request: request, policy: policy, state: state, models: models)
+            predict(exchange, app: app, request: request, policy: policy, state: state, models: models, names: names)
         }
     }
 
     private func predict(_ exchange: HTTPExchange, app: ApplicationRecord, request: PredictRequest, policy: any SelectionPolicy,
-                         state: SelectionState, models: [ModelRecord]) {
+                         state: SelectionState, models: [ModelRecord], names: [String]) {
         let firstID = nextQueryID
         nextQueryID += request.inputs.count
-        let names = registry.servingModelNames(app: app.name)
         let asked = request.inputs.map { _ in policy.select(state, models: names, random: &random) }
         let query = PendingQuery(exchange: exchange, app: app, policy: policy, state: state, firstQueryID: firstID,
                                  asked: asked, isBatch: request.isBatch, metrics: metrics)
