@@ -57,6 +57,14 @@ public final class QueryFrontend {
         path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
     }
 
+    /// The app's selection policy; answers 400 (Clipper's message) when its name is unknown,
+    /// say after a Redis admin script wrote a policy this frontend does not know.
+    private func policy(of app: ApplicationRecord, answering exchange: HTTPExchange) -> (any SelectionPolicy)? {
+        if let policy = SelectionPolicies.policy(named: app.policy) { return policy }
+        exchange.respond(APIError(status: 400, error: "Query processing error", cause: "\(app.policy) is an invalid selection_policy."))
+        return nil
+    }
+
     private func respondHealth(_ exchange: HTTPExchange, ready: Bool) {
         let redisState = redis.isConnected ? "connected" : "disconnected"
         exchange.respond(status: ready ? 200 : 503,
@@ -71,9 +79,7 @@ public final class QueryFrontend {
             metrics.queryError(app: app.name)
             return exchange.respond(error)
         }
-        guard let policy = SelectionPolicies.policy(named: app.policy) else {
-            return exchange.respond(APIError(status: 400, error: "Query processing error", cause: "\(app.policy) is an invalid selection_policy."))
-        }
+        guard let policy = policy(of: app, answering: exchange) else { return }
         // Models and their names are read together: a link may change while the state loads.
         let models = registry.servingModels(app: app.name)
         let names = registry.servingModelNames(app: app.name)
@@ -132,9 +138,7 @@ public final class QueryFrontend {
             metrics.queryError(app: app.name)
             return exchange.respond(error)
         }
-        guard let policy = SelectionPolicies.policy(named: app.policy) else {
-            return exchange.respond(APIError(status: 400, error: "Query processing error", cause: "\(app.policy) is an invalid selection_policy."))
-        }
+        guard let policy = policy(of: app, answering: exchange) else { return }
         let models = registry.servingModels(app: app.name)
         guard policy.name != SelectionPolicyName.defaultOutput else {
             // Clipper's policy learns nothing; say so rather than pretend.
