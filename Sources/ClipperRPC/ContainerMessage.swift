@@ -42,8 +42,9 @@ public enum ContainerMessage: Equatable, Sendable {
                 throw DecodingError("prediction response lacks a 4-byte message id")
             }
             guard frames[3].count == 8, let headerLength = frames[3].littleEndianInteger(at: 0, width: 8),
-                  frames.count >= 5, UInt64(frames[4].count) == headerLength, headerLength >= 8,
-                  let count = frames[4].littleEndianInteger(at: 0, width: 8), headerLength == 8 * (1 + count) else {
+                  frames.count >= 5, UInt64(frames[4].count) == headerLength, headerLength >= 8, headerLength % 8 == 0,
+                  // Compared without arithmetic on the peer's count, which could overflow.
+                  let count = frames[4].littleEndianInteger(at: 0, width: 8), count == headerLength / 8 - 1 else {
                 throw DecodingError("prediction response has a malformed output header")
             }
             let outputs = Array(frames.dropFirst(5))

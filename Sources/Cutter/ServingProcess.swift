@@ -109,7 +109,8 @@ public final class ServingProcess {
     /// answers after the DELs before it), then stops the loop; at most 2 s if Redis is away.
     private func shutdown(_ reason: String) {
         logger.info("shutting down", metadata: ["signal": "\(reason)"])
-        servers.removeAll()
+        // The HTTP servers stay until the loop ends: freeing them frees requests whose replies
+        // may still be on their way in this last stretch.
         rpcListener = nil
         pool.closeAll()
         commandConnection.command(["PING"]) { [loop] _ in loop.stop() }

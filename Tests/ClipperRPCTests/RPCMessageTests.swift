@@ -54,6 +54,13 @@ struct RPCMessageTests {
         #expect(throws: ContainerMessage.DecodingError.self) {
             try ContainerMessage(frames: [[], le32(0), Array("m".utf8), Array("1".utf8), Array("9".utf8), le32(3)])
         }
+        // A count that would overflow the header arithmetic is refused, not trapped on.
+        #expect(throws: ContainerMessage.DecodingError.self) {
+            try ContainerMessage(frames: [[], le32(1), le32(5), le64(8), le64(UInt64.max)])
+        }
+        #expect(throws: ContainerMessage.DecodingError.self) {
+            try ContainerMessage(frames: [[], le32(1), le32(5), le64(8), le64(1 << 61)])
+        }
     }
 
     @Test func inputTypeSpellings() {

@@ -54,6 +54,14 @@ public final class ModelQueue {
         dispatch()
     }
 
+    /// Finishes every queued task with `failure`.
+    func failAll(_ failure: TaskFailure) {
+        let waiting = tasks[head...]
+        tasks.removeAll()
+        head = 0
+        waiting.forEach { $0.finish(.failure(failure)) }
+    }
+
     func add(_ container: ContainerConnection) {
         replicas.append(Replica(container: container, sizer: AIMDBatchSizer(upperBound: maxBatchSize)))
         dispatch()

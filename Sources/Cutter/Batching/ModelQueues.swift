@@ -89,13 +89,17 @@ public final class ModelQueues: ContainerPoolDelegate {
             logger.warning("container lost with batches in flight; re-queueing", metadata: ["model": "\(identity.modelKey)", "tasks": "\(returned.count)"])
             queue.requeueFront(returned)
         }
+        // With no replica left nothing would ever send them: their waiters learn it now.
+        if !queue.hasReplicas { queue.failAll(.noReplica) }
     }
 
     public func container(_ container: ContainerConnection, answered messageID: UInt32, outputs: [[UInt8]]) {
-        guard let batch = inFlight.removeValue(forKey: messageID), batch.container === container else {
+        // Checked before removal: a container answering another's message id must not lose that batch.
+        guard let batch = inFlight[messageID], batch.container === container else {
             logger.debug("ignoring an answer to an unknown batch", metadata: ["message_id": "\(messageID)"])
             return
         }
+        inFlight[messageID] = nil
         let latency = EventLoop.now() - batch.sentAt
         if let replica = batch.queue.replica(for: container) {
             replica.outstanding -= 1

@@ -83,7 +83,7 @@ public struct ApplicationRecord: Equatable, Sendable {
     /// Reads the hash fields; nil when a required field is missing or invalid.
     public init?(name: String, fields: [String: String]) {
         guard let typeName = fields["input_type"], let inputType = InputType(spelling: typeName),
-              let slo = fields["latency_slo_micros"].flatMap({ Int($0) }) else { return nil }
+              let slo = fields["latency_slo_micros"].flatMap({ Int($0) }), slo > 0, slo <= Int(Int32.max) else { return nil }
         self.init(name: name, inputType: inputType, defaultOutput: fields["default_output"] ?? "",
                   latencySLOMicros: slo, policy: fields["policy"] ?? ClipperSchema.defaultPolicy,
                   feedbackLoss: fields["feedback_loss"].flatMap(FeedbackLoss.init(rawValue:)) ?? .zeroOne,

@@ -156,7 +156,13 @@ public final class QueryFrontend {
             var losses: [(model: String, probability: Double, loss: Double)] = []
             var missing: [String] = []
             var remaining = scored.count
+            var finished = false
+            var deadlineTimer: LoopTimer?
             let finish = { [self] in
+                // Once: when every model answered, or at the deadline with those that did.
+                guard !finished else { return }
+                finished = true
+                deadlineTimer?.cancel()
                 guard !losses.isEmpty else {
                     logger.warning("feedback not applied: no model answered", metadata: ["app": "\(app.name)", "models": "\(missing)"])
                     return exchange.respond(APIError(status: 503, error: "Feedback not applied",
@@ -173,8 +179,10 @@ public final class QueryFrontend {
                     }
                 }
             }
+            deadlineTimer = loop.schedule(after: Double(deadline &- min(deadline, EventLoop.now())) / 1e9) { finish() }
             for (model, probability) in scored {
                 predictor.predict(modelKey: keys[model]!, input: feedback.input, deadline: deadline, latencyObjective: objective) { result in
+                    guard !finished else { return }
                     switch result {
                     case .success(let output): losses.append((model, probability, app.feedbackLoss.loss(label: feedback.label, output: output)))
                     case .failure: missing.append(model)
