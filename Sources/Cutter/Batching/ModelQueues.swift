@@ -32,9 +32,6 @@ public final class ModelQueues: ContainerPoolDelegate {
         pool.delegate = self
     }
 
-    /// The queue of `modelKey`, if any container of it ever connected.
-    public func queue(modelKey: String) -> ModelQueue? { queues[modelKey] }
-
     /// Queues a task for `modelKey`; false when no replica serves it (the caller answers at once).
     public func submit(_ task: PredictionTask, modelKey: String) -> Bool {
         guard let queue = queues[modelKey], queue.hasReplicas else { return false }

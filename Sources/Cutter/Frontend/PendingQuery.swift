@@ -42,7 +42,6 @@ final class PendingQuery {
     }
 
     var isAnswered: Bool { exchange.isAnswered }
-    var arrival: UInt64 { exchange.arrival }
 
     /// Records model `model`'s result for input `index` (the predictor reports each once).
     func set(_ index: Int, model: Int, _ result: Result<[UInt8], TaskFailure>) {

@@ -55,11 +55,6 @@ public final class HTTPExchange {
         }
     }
 
-    /// The value of request header `name`, if present.
-    public func header(_ name: String) -> String? {
-        evhttp_find_header(evhttp_request_get_input_headers(request), name).map { String(cString: $0) }
-    }
-
     /// Sends the reply; ignored if one was already sent.
     public func respond(status: Int, contentType: String = "application/json", body: some Collection<UInt8>,
                         headers extraHeaders: [(String, String)] = []) {
