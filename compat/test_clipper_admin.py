@@ -127,6 +127,10 @@ def test_clipper_admin_drives_cutter(cutter):
 
     container = start_container(cutter["rpc"], "sum", "1")
     try:
+        # The container says "connected" once the handshake is done; its record follows a moment later.
+        deadline = time.time() + 10
+        while conn.get_all_model_replicas() != ["sum:1:0"] and time.time() < deadline:
+            time.sleep(0.05)
         assert conn.get_all_model_replicas() == ["sum:1:0"]
         assert conn.get_model_replica_info("sum", "1", 0)["model_id"] == "sum:1"
         reply = requests.post(f"http://127.0.0.1:{cutter['query']}/sum-app/predict", json={"input": [1.0, 2.0, 3.0]}).json()
