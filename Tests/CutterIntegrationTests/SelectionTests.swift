@@ -151,8 +151,9 @@ struct SelectionTests {
         defer { second.stop() }
         try await startModels(second)
         // Replica ids come from Redis, so the two frontends' container records do not collide.
-        let records = try await cluster.admin("get_all_containers", #"{"verbose":false}"#).json as? [String]
-        #expect(records == ["noisy:1:0", "noisy:1:1", "oracle:1:0", "oracle:1:1"], "\(records ?? [])")
+        try await waitUntil("all four replicas are recorded under distinct keys") {
+            try await cluster.admin("get_all_containers", #"{"verbose":false}"#).json as? [String] == ["noisy:1:0", "noisy:1:1", "oracle:1:0", "oracle:1:1"]
+        }
         // It caches the initial state by answering a query...
         let before = try await second.predict("shared", #"{"input":[5.0]}"#)
         #expect(before.object["confidence"] as? Double == 0.5, "\(before.body)")

@@ -98,8 +98,9 @@ struct ServingTests {
         try await cluster.deploy(app: "pid-app", model: "pid")
         let first = try await cluster.startContainer(model: "test_models:PidModel", name: "pid")
         let second = try await cluster.startContainer(model: "test_models:PidModel", name: "pid")
-        let replicas = try await cluster.admin("get_all_containers", #"{"verbose":false}"#).json as? [String]
-        #expect(Set(replicas ?? []) == ["pid:1:0", "pid:1:1"])
+        try await waitUntil("both replicas are recorded") {
+            Set(try await cluster.admin("get_all_containers", #"{"verbose":false}"#).json as? [String] ?? []) == ["pid:1:0", "pid:1:1"]
+        }
         // Records expire unless the live frontend renews them, so a crashed one leaves none for long.
         let redis = try cluster.redisClient()
         redis.run("SELECT", "3")
