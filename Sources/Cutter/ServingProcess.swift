@@ -16,9 +16,10 @@ public final class ServingProcess {
     private var servers: [HTTPServer] = []
     private var rpcListener: TCPListener?
     private var pool: ContainerPool!
-    private var queues: ModelQueues!
+    private var executor: TaskExecutor<EventLoop>!
+    private var keyspaceWatcher: KeyspaceWatcher!
     /// The metrics `GET /metrics` renders.
-    public let metrics = ServingMetrics()
+    let metrics = ServingMetrics()
 
     public init(configuration: CutterConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -62,15 +63,26 @@ public final class ServingProcess {
         subscriber = RedisConnection(loop: loop, endpoint: endpoint, name: "keyspace", logger: logger)
         registry = ConfigRegistry(redis: commandConnection, logger: logger)
         pool = ContainerPool(loop: loop, redis: commandConnection, timeoutSeconds: configuration.containerTimeoutSeconds, logger: logger)
-        queues = ModelQueues(loop: loop, pool: pool, maxBatchSize: configuration.maxBatchSize,
-                             batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
-        let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), queues: queues, metrics: metrics)
+        executor = TaskExecutor(clock: loop, maxBatchSize: configuration.maxBatchSize,
+                                batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
+        pool.delegate = executor
+        let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), executor: executor, metrics: metrics)
         let states = SelectionStateStore(redis: commandConnection, logger: logger)
-        registry.observers.append { [registry] change in
-            if case .application(let name) = change, registry?.applications[name] == nil { states.forget(app: name) }
+        registry.observers.append { [registry, executor] change in
+            switch change {
+            case .application(let name) where registry?.applications[name] == nil:
+                states.forget(app: name)
+            case .model(let name, let version):
+                let key = ClipperSchema.modelKey(name: name, version: version)
+                executor?.setBatchSizeCap(modelKey: key, registry?.models[key]?.batchSize)
+            default:
+                break
+            }
         }
-        frontend = QueryFrontend(loop: loop, registry: registry, redis: commandConnection, predictor: predictor, states: states,
-                                 metrics: metrics, logger: logger)
+        let random = configuration.randomSeed.map(SplitMix64.init(seed:)) ?? SplitMix64()
+        let processor = QueryProcessor(clock: loop, registry: registry, states: states, predictor: predictor,
+                                       metrics: metrics, logger: logger, random: random)
+        frontend = QueryFrontend(registry: registry, redis: commandConnection, processor: processor, metrics: metrics)
         management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger)
 
         commandConnection.onConnect = { [self] in
@@ -86,11 +98,11 @@ public final class ServingProcess {
                 if ok { logger.info("config store loaded", metadata: ["applications": "\(registry.applications.count)", "models": "\(registry.models.count)"]) }
             }
         }
-        subscriber.psubscribe(ConfigRegistry.keyspacePatterns + [SelectionStateStore.keyspacePattern]) { [self] channel, event in
-            if channel.hasPrefix(SelectionStateStore.keyspacePattern.dropLast()) {
-                states.refresh(channel: channel)
+        keyspaceWatcher = KeyspaceWatcher(connection: subscriber, databases: ConfigRegistry.mirroredDatabases + [.state]) { [registry] notification in
+            if notification.database == .state {
+                states.refresh(key: notification.key)
             } else {
-                registry.handleKeyspaceNotification(channel: channel, event: event)
+                registry?.reload(database: notification.database, key: notification.key)
             }
         }
         commandConnection.connect()
@@ -114,6 +126,6 @@ public final class ServingProcess {
         rpcListener = nil
         pool.closeAll()
         commandConnection.command(["PING"]) { [loop] _ in loop.stop() }
-        loop.schedule(after: 2) { [loop] in loop.stop() }
+        loop.schedule(after: 2_000_000_000) { [loop] in loop.stop() }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `cutter serve` without --redis starts, uses and stops its own redis-server.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
 struct EmbeddedRedisTests {
     @Test func embeddedRedisPersistsAcrossRestartsAndStopsWithCutter() async throws {
         let cluster = try await TestCluster(embedded: true)
@@ -42,6 +42,7 @@ struct EmbeddedRedisTests {
 }
 
 /// Start-up failures end the process with a message that says what to do.
+@Suite(.enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
 struct StartupFailureTests {
     @Test func aPortInUseIsReportedAndTheProcessExits() async throws {
         let cluster = try await TestCluster()

@@ -4,7 +4,7 @@ import Testing
 
 /// The management API against a real redis-server and a real `cutter serve`, with records read
 /// back by a plain Redis client.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
 struct ManagementAPITests {
     private let addApp = #"{"name":"sum-app","input_type":"doubles","default_output":"-1.0","latency_slo_micros":20000}"#
     private func addModel(_ version: String, type: String = "doubles") -> String {

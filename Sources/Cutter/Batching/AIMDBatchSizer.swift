@@ -2,15 +2,16 @@
 /// while full batches finish within the latency target the maximum batch size grows by a fixed
 /// step; a batch that misses the target shrinks it by a fixed fraction (10 %, because the best
 /// size moves little). One sizer per replica, as batching is per replica.
-public struct AIMDBatchSizer: Sendable, Equatable {
+struct AIMDBatchSizer: Sendable, Equatable {
     /// The batch size to send now (at least 1).
-    public var batchSize: Int { max(1, min(upperBound, Int(limit))) }
+    var batchSize: Int { max(1, min(upperBound, Int(limit))) }
     private var limit: Double
-    public let upperBound: Int
-    public let additiveStep: Double
-    public let backoffFactor: Double
+    /// The largest size it may reach: the model's cap (add_model's `batch_size`) or Cutter's `max_batch_size`.
+    var upperBound: Int
+    let additiveStep: Double
+    let backoffFactor: Double
 
-    public init(initial: Int = 1, upperBound: Int, additiveStep: Double = 1, backoffFactor: Double = 0.9) {
+    init(initial: Int = 1, upperBound: Int, additiveStep: Double = 1, backoffFactor: Double = 0.9) {
         precondition(upperBound >= 1 && backoffFactor > 0 && backoffFactor < 1)
         limit = Double(max(1, initial))
         self.upperBound = upperBound
@@ -20,7 +21,7 @@ public struct AIMDBatchSizer: Sendable, Equatable {
 
     /// Learns from one batch: `size` inputs took `latency`, against a `target`.
     /// Only a batch that was full may raise the size: a small batch says nothing about a larger one.
-    public mutating func observe(size: Int, latency: Double, target: Double) {
+    mutating func observe(size: Int, latency: Double, target: Double) {
         if latency > target {
             limit = max(1, min(limit, Double(size)) * backoffFactor)
         } else if size >= batchSize {

@@ -1,39 +1,39 @@
-/// Why a task got no output.
-public enum TaskFailure: Error, Equatable, Sendable {
-    /// The deadline passed before a container answered.
-    case deadlineExpired
-    /// The container answered the batch with a wrong number of outputs (the SDK's way to say
-    /// the model raised).
-    case modelFailed(String)
-    /// No container of the model is connected.
-    case noReplica
-}
+/// One input waiting for one model version's output: queued, batched, sent, answered. Identical
+/// queries in flight share one task (see `Predictor`), each waiting with its own completion.
+final class PredictionTask {
+    typealias Completion = (Result<[UInt8], TaskFailure>) -> Void
 
-/// One input waiting for one model's output: queued, batched, sent, answered.
-public final class PredictionTask {
     /// The input in its RPC wire layout.
-    public let input: [UInt8]
-    /// Monotonic ns after which nobody waits for the output; may be extended by a later,
-    /// identical query that shares this task through the cache.
-    public var deadline: UInt64
+    let input: [UInt8]
+    /// Monotonic ns after which nobody waits for the output; a later query joining the task
+    /// moves it later.
+    private(set) var deadline: UInt64
     /// The latency objective of the query that created it (ns), the batch latency target.
-    public let latencyObjective: UInt64
-    /// When it was created (monotonic ns).
-    public let enqueuedAt = EventLoop.now()
-    let completion: (Result<[UInt8], TaskFailure>) -> Void
+    let latencyObjective: UInt64
+    /// When its queue took it (monotonic ns), the start of delayed batching's wait.
+    var enqueuedAt: UInt64 = 0
+    private var completions: [Completion]
     private(set) var isDone = false
 
-    public init(input: [UInt8], deadline: UInt64, latencyObjective: UInt64, completion: @escaping (Result<[UInt8], TaskFailure>) -> Void) {
+    init(input: [UInt8], deadline: UInt64, latencyObjective: UInt64, completion: @escaping Completion) {
         self.input = input
         self.deadline = deadline
         self.latencyObjective = latencyObjective
-        self.completion = completion
+        completions = [completion]
     }
 
-    /// Delivers the result once; later calls are ignored.
+    /// Another query waits for the same output, until `deadline`.
+    func join(deadline: UInt64, _ completion: @escaping Completion) {
+        self.deadline = max(self.deadline, deadline)
+        completions.append(completion)
+    }
+
+    /// Delivers the result to every waiter, once; later calls are ignored.
     func finish(_ result: Result<[UInt8], TaskFailure>) {
         guard !isDone else { return }
         isDone = true
-        completion(result)
+        let waiting = completions
+        completions = []
+        for completion in waiting { completion(result) }
     }
 }

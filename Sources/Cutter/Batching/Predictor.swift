@@ -1,37 +1,49 @@
-/// Asks a model version for one output: from the cache, by joining an identical request in
-/// flight, or through the model's queue. The selection layer calls it once per chosen model.
-public final class Predictor {
-    public let cache: PredictionCache
-    public let queues: ModelQueues
+/// Asks a model version for one output: from the cache, by joining an identical task in flight,
+/// or through the model's queue. The query processor calls it once per (input, chosen model).
+///
+/// De-duplication lives here, in one table: identical queries in flight share one task (and one
+/// slot in a batch), the latest deadline of them all keeping it queued. It is on whenever the
+/// cache is: both trade freshness for work saved, and `cache_bytes=0` turns both off.
+final class Predictor<Clock: Scheduler> {
+    let cache: PredictionCache
+    let executor: TaskExecutor<Clock>
     private let metrics: ServingMetrics
+    private var inFlight: [PredictionCache.Key: PredictionTask] = [:]
 
-    public init(cache: PredictionCache, queues: ModelQueues, metrics: ServingMetrics) {
+    init(cache: PredictionCache, executor: TaskExecutor<Clock>, metrics: ServingMetrics) {
         self.cache = cache
-        self.queues = queues
+        self.executor = executor
         self.metrics = metrics
     }
 
     /// Gets `modelKey`'s output for `input`; `completion` runs once, possibly at once.
-    public func predict(modelKey: String, input: [UInt8], deadline: UInt64, latencyObjective: UInt64,
-                        _ completion: @escaping (Result<[UInt8], TaskFailure>) -> Void) {
-        let key = PredictionCache.Key(modelKey: modelKey, input: input)
-        switch cache.lookup(key) {
-        case .hit(let output):
-            metrics.cache(modelKey, hit: true)
-            completion(.success(output))
-        case .pending(let task):
-            metrics.cache(modelKey, hit: true)
-            task.deadline = max(task.deadline, deadline)
-            cache.wait(on: key, completion)
-        case .miss:
+    func predict(modelKey: String, input: [UInt8], deadline: UInt64, latencyObjective: UInt64,
+                 _ completion: @escaping PredictionTask.Completion) {
+        guard cache.isEnabled else {
             metrics.cache(modelKey, hit: false)
-            let cache = self.cache
-            let task = PredictionTask(input: input, deadline: deadline, latencyObjective: latencyObjective) { result in
-                cache.complete(key, result)
-                completion(result)
-            }
-            cache.begin(key, task: task)
-            if !queues.submit(task, modelKey: modelKey) { task.finish(.failure(.noReplica)) }
+            return submit(PredictionTask(input: input, deadline: deadline, latencyObjective: latencyObjective, completion: completion), modelKey)
         }
+        let key = PredictionCache.Key(modelKey: modelKey, input: input)
+        if let output = cache.output(for: key) {
+            metrics.cache(modelKey, hit: true)
+            return completion(.success(output))
+        }
+        if let task = inFlight[key] {
+            metrics.cache(modelKey, hit: true)
+            return task.join(deadline: deadline, completion)
+        }
+        metrics.cache(modelKey, hit: false)
+        // The first completion keeps the books, so the waiters find the output cached.
+        let task = PredictionTask(input: input, deadline: deadline, latencyObjective: latencyObjective) { [unowned self] result in
+            inFlight[key] = nil
+            if case .success(let output) = result { cache.store(output, for: key) }
+        }
+        task.join(deadline: deadline, completion)
+        inFlight[key] = task
+        submit(task, modelKey)
+    }
+
+    private func submit(_ task: PredictionTask, _ modelKey: String) {
+        if !executor.submit(task, modelKey: modelKey) { task.finish(.failure(.noReplica)) }
     }
 }

@@ -1,12 +1,12 @@
-public import ClipperRPC
-public import Logging
+import ClipperRPC
+import Logging
 
 /// The serving path's in-memory mirror of the config store: applications, models, current
 /// versions and app-model links, read from Redis at start-up and kept fresh by keyspace
 /// notifications, so a predict call never waits on Redis.
-public final class ConfigRegistry {
-    /// What changed, for the layers that react (model queues, selection state).
-    public enum Change: Equatable {
+final class ConfigRegistry {
+    /// What changed, for the layers that react (model queues' batch sizes, selection state).
+    enum Change: Equatable {
         case application(String)
         case model(name: String, version: String)
         case currentVersion(model: String)
@@ -15,22 +15,22 @@ public final class ConfigRegistry {
 
     private let redis: RedisConnection
     private let logger: Logger
-    public private(set) var applications: [String: ApplicationRecord] = [:]
+    private(set) var applications: [String: ApplicationRecord] = [:]
     /// Model versions by `name:version`.
-    public private(set) var models: [String: ModelRecord] = [:]
-    public private(set) var currentVersions: [String: String] = [:]
-    public private(set) var links: [String: Set<String>] = [:]
+    private(set) var models: [String: ModelRecord] = [:]
+    private(set) var currentVersions: [String: String] = [:]
+    private(set) var links: [String: Set<String>] = [:]
     /// Observers of changes; called after the mirror was updated.
-    public var observers: [(Change) -> Void] = []
+    var observers: [(Change) -> Void] = []
 
-    public init(redis: RedisConnection, logger: Logger) {
+    init(redis: RedisConnection, logger: Logger) {
         self.redis = redis
         self.logger = logger
     }
 
     /// The model versions an application's queries go to: each linked model at its current
     /// version, sorted by name. Memoized per app until the next change: it is on every query.
-    public func servingModels(app: String) -> [ModelRecord] {
+    func servingModels(app: String) -> [ModelRecord] {
         if let memo = servingModelsMemo[app] { return memo }
         let result = (links[app] ?? []).sorted().compactMap { model in
             currentVersions[model].flatMap { models[ClipperSchema.modelKey(name: model, version: $0)] }
@@ -42,7 +42,7 @@ public final class ConfigRegistry {
     private var servingModelsMemo: [String: [ModelRecord]] = [:]
 
     /// The names of `servingModels(app:)`, memoized alike.
-    public func servingModelNames(app: String) -> [String] {
+    func servingModelNames(app: String) -> [String] {
         if let memo = servingModelNamesMemo[app] { return memo }
         let names = servingModels(app: app).map(\.name)
         servingModelNamesMemo[app] = names
@@ -53,8 +53,8 @@ public final class ConfigRegistry {
 
     /// Reads every record from Redis, and forgets mirrored keys that are gone (deleted while the
     /// connection was down); `completion` gets false if Redis did not answer.
-    public func loadAll(_ completion: @escaping (Bool) -> Void) {
-        let databases: [ClipperSchema.Database] = [.applications, .models, .metadata, .appModelLinks]
+    func loadAll(_ completion: @escaping (Bool) -> Void) {
+        let databases = Self.mirroredDatabases
         redis.pipeline(databases.map { (db: $0.rawValue, arguments: ["KEYS", "*"]) }) { [self] replies in
             if replies.contains(where: { $0.errorMessage != nil }) { return completion(false) }
             var pending = 1
@@ -87,7 +87,7 @@ public final class ConfigRegistry {
 
     /// Re-reads one key of `database` into the mirror; used for start-up, notifications and
     /// after the management API's own writes (so its reply is sent once the mirror agrees).
-    public func reload(database: ClipperSchema.Database, key: String, _ completion: @escaping () -> Void = {}) {
+    func reload(database: ClipperSchema.Database, key: String, _ completion: @escaping () -> Void = {}) {
         switch database {
         case .applications:
             redis.command(["HGETALL", key], db: database.rawValue) { [self] reply in
@@ -138,29 +138,12 @@ public final class ConfigRegistry {
         }
     }
 
-    /// Handles one keyspace notification (`__keyspace@<db>__:<key>`): the key is simply re-read,
-    /// whatever the event, so any write by any client is mirrored.
-    public func handleKeyspaceNotification(channel: String, event: String) {
-        guard channel.hasPrefix("__keyspace@"), let end = channel.firstIndex(of: "_", after: 11) else { return }
-        let dbText = channel[channel.index(channel.startIndex, offsetBy: 11)..<end]
-        guard let db = Int(dbText), let database = ClipperSchema.Database(rawValue: db),
-              let separator = channel.range(of: "__:") else { return }
-        reload(database: database, key: String(channel[separator.upperBound...]))
-    }
-
-    /// The patterns to PSUBSCRIBE to for the databases mirrored here.
-    public static let keyspacePatterns = [2, 5, 6, 7].map { "__keyspace@\($0)__:*" }
+    /// The databases mirrored here, whose keyspace notifications `reload` takes.
+    static let mirroredDatabases: [ClipperSchema.Database] = [.models, .applications, .metadata, .appModelLinks]
 
     private func notify(_ change: Change) {
         servingModelsMemo.removeAll(keepingCapacity: true)
         servingModelNamesMemo.removeAll(keepingCapacity: true)
         observers.forEach { $0(change) }
-    }
-}
-
-extension String {
-    fileprivate func firstIndex(of character: Character, after offset: Int) -> Index? {
-        guard count > offset else { return nil }
-        return self[index(startIndex, offsetBy: offset)...].firstIndex(of: character)
     }
 }

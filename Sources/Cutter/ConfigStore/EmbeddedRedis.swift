@@ -1,29 +1,28 @@
-import CHiredis
 import Foundation
-public import Logging
+import Logging
 
 /// The redis-server that `cutter serve` starts and supervises when no Redis address is
 /// configured: the embedded default that makes the first run one command.
 ///
 /// It runs with persistence on, in a data directory Cutter owns, on loopback only. If it dies,
 /// the supervisor starts it again; on shutdown it is stopped (and saves its data).
-public final class EmbeddedRedis {
+final class EmbeddedRedis {
     /// Why the server could not be started.
-    public struct StartError: Error, CustomStringConvertible {
-        public let description: String
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
     }
 
     private let executable: String
     private let configFile: String?
     private let dataDirectory: String
-    public let port: Int
+    let port: Int
     private let logger: Logger
     private var process: Process?
     private var supervisor: LoopTimer?
     private var stopping = false
 
     /// Finds redis-server (`binary` if given, else on PATH) and prepares to run it.
-    public init(binary: String?, configFile: String?, dataDirectory: String, port: Int, logger: Logger) throws {
+    init(binary: String?, configFile: String?, dataDirectory: String, port: Int, logger: Logger) throws {
         guard let executable = binary ?? Self.findOnPath("redis-server") else {
             throw StartError(description: """
                 redis-server was not found on PATH, and no --redis address was given.
@@ -39,15 +38,15 @@ public final class EmbeddedRedis {
     }
 
     /// Starts the server and waits (up to `timeout` seconds) until it answers PING.
-    public func start(timeout: Double = 10) throws {
+    func start(timeout: Double = 10) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        if Self.ping(port: port) && !stopOrphan() {
+        if RedisConnection.answersPing(port: port) && !stopOrphan() {
             throw StartError(description: "a Redis server already answers on 127.0.0.1:\(port). Use it with --redis 127.0.0.1:\(port), or give the embedded one another port with --embedded-redis-port.")
         }
         try launch()
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if Self.ping(port: port) {
+            if RedisConnection.answersPing(port: port) {
                 logger.info("embedded redis-server ready", metadata: ["port": "\(port)", "dir": "\(dataDirectory)"])
                 return
             }
@@ -61,8 +60,8 @@ public final class EmbeddedRedis {
     }
 
     /// Restarts the server whenever it exits unexpectedly, checking once a second on `loop`.
-    public func supervise(on loop: EventLoop) {
-        supervisor = loop.schedule(after: 1) { [weak self] in
+    func supervise(on loop: EventLoop) {
+        supervisor = loop.schedule(after: 1_000_000_000) { [weak self] in
             guard let self, !self.stopping else { return }
             if let process = self.process, !process.isRunning {
                 self.logger.error("embedded redis-server exited; restarting", metadata: ["status": "\(process.terminationStatus)"])
@@ -73,7 +72,7 @@ public final class EmbeddedRedis {
     }
 
     /// Stops the server (SIGTERM: it saves its data) and waits for it to exit.
-    public func stop() {
+    func stop() {
         stopping = true
         supervisor?.cancel()
         guard let process, process.isRunning else { return }
@@ -122,26 +121,10 @@ public final class EmbeddedRedis {
         logger.warning("stopping the redis-server a previous cutter left running", metadata: ["pid": "\(pid)"])
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
-        while Self.ping(port: port) && Date() < deadline { usleep(20_000) }
-        if Self.ping(port: port) { kill(pid, SIGKILL) }
+        while RedisConnection.answersPing(port: port) && Date() < deadline { usleep(20_000) }
+        if RedisConnection.answersPing(port: port) { kill(pid, SIGKILL) }
         usleep(100_000)
-        return !Self.ping(port: port)
-    }
-
-    static func ping(port: Int) -> Bool {
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { return false }
-        defer { redisFree(context) }
-        guard context.pointee.err == 0 else { return false }
-        _ = redisSetTimeout(context, timeout)
-        let command = strdup("PING")
-        defer { free(command) }
-        var argv: [UnsafePointer<CChar>?] = [UnsafePointer(command)]
-        var lengths = [4]
-        guard let raw = redisCommandArgv(context, 1, &argv, &lengths) else { return false }
-        defer { freeReplyObject(raw) }
-        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
-        return reply.type == REDIS_REPLY_STATUS && String(cString: reply.str) == "PONG"
+        return !RedisConnection.answersPing(port: port)
     }
 
     static func findOnPath(_ name: String) -> String? {

@@ -1,26 +1,15 @@
 import CHiredis
-public import Logging
+import Glibc
+import Logging
 
 /// One hiredis async connection on the `EventLoop`, with reconnect (hiredis 0.14 has none).
 ///
 /// Commands carry the Clipper database they address: the connection issues `SELECT` only when
 /// the database changes, which is correct because a connection runs its commands in order.
 /// While disconnected, commands fail at once with an error reply rather than wait.
-public final class RedisConnection {
-    /// Where the server is.
-    public struct Endpoint: Sendable, Equatable {
-        public var host: String
-        public var port: Int
-        public var password: String?
-        public init(host: String, port: Int, password: String? = nil) {
-            self.host = host
-            self.port = port
-            self.password = password
-        }
-    }
-
+final class RedisConnection {
     private let loop: EventLoop
-    private let endpoint: Endpoint
+    private let endpoint: RedisEndpoint
     private let logger: Logger
     private let name: String
     private var context: UnsafeMutablePointer<redisAsyncContext>?
@@ -30,11 +19,11 @@ public final class RedisConnection {
     private var subscriptionHandler: ((String, String) -> Void)?
     private var subscriptionPatterns: [String] = []
     /// Whether the connection is up.
-    public private(set) var isConnected = false
+    private(set) var isConnected = false
     /// Called every time the connection (re)connects, after AUTH and re-subscription were sent.
-    public var onConnect: (() -> Void)?
+    var onConnect: (() -> Void)?
 
-    public init(loop: EventLoop, endpoint: Endpoint, name: String, logger: Logger) {
+    init(loop: EventLoop, endpoint: RedisEndpoint, name: String, logger: Logger) {
         self.loop = loop
         self.endpoint = endpoint
         self.name = name
@@ -42,7 +31,7 @@ public final class RedisConnection {
     }
 
     /// Starts connecting; reconnects with backoff whenever the connection is lost.
-    public func connect() {
+    func connect() {
         guard !closed, context == nil else { return }
         guard let ac = redisAsyncConnect(endpoint.host, Int32(endpoint.port)) else { return scheduleReconnect() }
         if ac.pointee.err != 0 {
@@ -65,7 +54,7 @@ public final class RedisConnection {
     }
 
     /// Closes the connection for good.
-    public func close() {
+    func close() {
         closed = true
         if let context {
             self.context = nil
@@ -103,11 +92,11 @@ public final class RedisConnection {
         guard !closed else { return }
         let delay = reconnectDelay
         reconnectDelay = min(reconnectDelay * 2, 2)
-        loop.schedule(after: delay) { [weak self] in self?.connect() }
+        loop.schedule(after: UInt64(delay * 1e9)) { [weak self] in self?.connect() }
     }
 
     /// Sends a command to database `db` (nil: whatever is selected, for server-wide commands).
-    public func command(_ arguments: [String], db: Int? = nil, _ callback: @escaping (RedisReply) -> Void) {
+    func command(_ arguments: [String], db: Int? = nil, _ callback: @escaping (RedisReply) -> Void) {
         guard isConnected else { return callback(.error("Redis is not connected")) }
         if let db, db != selectedDB {
             send(["SELECT", String(db)]) { _ in }
@@ -117,7 +106,7 @@ public final class RedisConnection {
     }
 
     /// Sends several commands in one pipeline and calls `completion` with all replies, in order.
-    public func pipeline(_ commands: [(db: Int, arguments: [String])], _ completion: @escaping ([RedisReply]) -> Void) {
+    func pipeline(_ commands: [(db: Int, arguments: [String])], _ completion: @escaping ([RedisReply]) -> Void) {
         guard !commands.isEmpty else { return completion([]) }
         var replies = [RedisReply](repeating: .null, count: commands.count)
         var remaining = commands.count
@@ -132,7 +121,7 @@ public final class RedisConnection {
 
     /// Subscribes to keyspace patterns on this connection (which then serves nothing else);
     /// `handler` gets (channel, message) for every notification, also after reconnects.
-    public func psubscribe(_ patterns: [String], handler: @escaping (String, String) -> Void) {
+    func psubscribe(_ patterns: [String], handler: @escaping (String, String) -> Void) {
         subscriptionPatterns = patterns
         subscriptionHandler = handler
         if isConnected { sendSubscribe() }
@@ -205,5 +194,24 @@ public final class RedisConnection {
         default:
             return .null
         }
+    }
+
+    /// Whether a Redis server answers PING on 127.0.0.1:`port` within 200 ms: a blocking probe,
+    /// for start-up and shutdown only, never on the loop's hot path.
+    static func answersPing(port: Int) -> Bool {
+        let timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { return false }
+        defer { redisFree(context) }
+        guard context.pointee.err == 0 else { return false }
+        _ = redisSetTimeout(context, timeout)
+        let command = strdup("PING")
+        defer { free(command) }
+        var argv: [UnsafePointer<CChar>?] = [UnsafePointer(command)]
+        var lengths = [4]
+        guard let raw = redisCommandArgv(context, 1, &argv, &lengths) else { return false }
+        defer { freeReplyObject(raw) }
+        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
+        guard reply.type == REDIS_REPLY_STATUS, let text = reply.str else { return false }
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: reply.len), as: UTF8.self) == "PONG"
     }
 }

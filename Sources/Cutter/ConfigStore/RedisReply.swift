@@ -1,5 +1,5 @@
 /// A Redis reply, copied out of hiredis's reply object (valid only inside its callback).
-public enum RedisReply: Equatable, Sendable {
+enum RedisReply: Equatable, Sendable {
     case string(String)
     case integer(Int)
     case array([RedisReply])
@@ -8,7 +8,7 @@ public enum RedisReply: Equatable, Sendable {
     case error(String)
 
     /// The text of a string or status reply.
-    public var string: String? {
+    var string: String? {
         switch self {
         case .string(let text), .status(let text): text
         default: nil
@@ -16,13 +16,13 @@ public enum RedisReply: Equatable, Sendable {
     }
 
     /// The elements of an array reply as strings (non-strings dropped).
-    public var strings: [String] {
+    var strings: [String] {
         guard case .array(let items) = self else { return [] }
         return items.compactMap(\.string)
     }
 
     /// A field/value array (HGETALL) as a dictionary; empty for a missing key.
-    public var hash: [String: String] {
+    var hash: [String: String] {
         let items = strings
         var result: [String: String] = [:]
         var index = 0
@@ -34,7 +34,7 @@ public enum RedisReply: Equatable, Sendable {
     }
 
     /// The message of an error reply.
-    public var errorMessage: String? {
+    var errorMessage: String? {
         if case .error(let message) = self { return message }
         return nil
     }

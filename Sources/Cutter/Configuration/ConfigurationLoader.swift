@@ -4,7 +4,7 @@ import Foundation
 /// `CUTTER_*` environment variables, and command-line settings.
 public enum ConfigurationLoader {
     /// Parses the config file format: one `name value` per line, `#` starts a comment.
-    public static func parseFile(_ text: String, path: String) throws(CutterConfiguration.InvalidSetting) -> [String: String] {
+    static func parseFile(_ text: String, path: String) throws(CutterConfiguration.InvalidSetting) -> [String: String] {
         var settings: [String: String] = [:]
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
@@ -20,7 +20,7 @@ public enum ConfigurationLoader {
     }
 
     /// The settings present in `environment` as `CUTTER_<NAME>`.
-    public static func environmentSettings(_ environment: [String: String]) -> [String: String] {
+    static func environmentSettings(_ environment: [String: String]) -> [String: String] {
         var settings: [String: String] = [:]
         for name in CutterConfiguration.names {
             if let value = environment["CUTTER_" + name.uppercased()] { settings[name] = value }
@@ -29,7 +29,7 @@ public enum ConfigurationLoader {
     }
 
     /// The config file read when none is named, if it exists (relative to the working directory).
-    public static let defaultFile = "config/cutter.conf"
+    static let defaultFile = "config/cutter.conf"
 
     /// Loads the configuration from `file`, else `CUTTER_CONFIG`, else `defaultFile` if it exists.
     public static func load(file: String?, environment: [String: String], overrides: [String: String]) throws -> CutterConfiguration {

@@ -2,37 +2,40 @@
 /// the environment variable of a setting is `CUTTER_` + its name in capitals.
 public struct CutterConfiguration: Sendable, Equatable {
     /// Address of the query frontend (REST predict/update, health, metrics).
-    public var queryHost = "0.0.0.0"
-    public var queryPort: UInt16 = 1337
+    var queryHost = "0.0.0.0"
+    var queryPort: UInt16 = 1337
     /// Address of the management API; loopback by default because it has no authentication.
-    public var managementHost = "127.0.0.1"
-    public var managementPort: UInt16 = 1338
+    var managementHost = "127.0.0.1"
+    var managementPort: UInt16 = 1338
     /// Address of the container RPC listener.
-    public var rpcHost = "0.0.0.0"
-    public var rpcPort: UInt16 = 7000
+    var rpcHost = "0.0.0.0"
+    var rpcPort: UInt16 = 7000
     /// An existing Redis server; nil starts the embedded one.
-    public var redis: RedisConnection.Endpoint?
-    public var redisPassword: String?
+    var redis: RedisEndpoint?
+    var redisPassword: String?
     /// Port, data directory, binary and config file of the embedded redis-server.
-    public var embeddedRedisPort = 6379
-    public var redisDataDirectory = "cutter-data/redis"
-    public var redisServerBinary: String?
-    public var redisConfigFile = "redis/redis.conf"
+    var embeddedRedisPort = 6379
+    var redisDataDirectory = "cutter-data/redis"
+    var redisServerBinary: String?
+    var redisConfigFile = "redis/redis.conf"
     /// Largest request body accepted, in bytes.
-    public var maxBodyBytes = 8 << 20
+    var maxBodyBytes = 8 << 20
     /// Prediction cache capacity in bytes (inputs and outputs); 0 disables the cache.
-    public var cacheBytes = 32 << 20
+    var cacheBytes = 32 << 20
     /// Upper bound for adaptive batch sizes.
-    public var maxBatchSize = 256
+    var maxBatchSize = 256
     /// How long a shallow queue waits for more queries before it sends a batch (delayed
     /// batching), in microseconds; 0 sends at once.
-    public var batchWaitMicros = 0
+    var batchWaitMicros = 0
     /// A container silent (no heartbeat, no reply) for this long is dropped, in seconds.
-    public var containerTimeoutSeconds = 30.0
+    var containerTimeoutSeconds = 30.0
     /// Logging level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Seed of the bandits' random draws, for repeatable runs (tests, experiments); nil draws
+    /// from the system's generator.
+    var randomSeed: UInt64?
 
-    public init() {}
+    init() {}
 
     /// Thrown for a setting that cannot be used, naming it.
     public struct InvalidSetting: Error, CustomStringConvertible {
@@ -40,14 +43,14 @@ public struct CutterConfiguration: Sendable, Equatable {
     }
 
     /// The setting names, as in the config file.
-    public static let names = [
+    static let names = [
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
         "redis", "redis_password", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
-        "max_body_bytes", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "log_level",
+        "max_body_bytes", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "log_level", "random_seed",
     ]
 
     /// Applies `settings` (name -> text) over the current values; `source` names where they came from.
-    public mutating func apply(_ settings: [String: String], source: String) throws(InvalidSetting) {
+    mutating func apply(_ settings: [String: String], source: String) throws(InvalidSetting) {
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
             func fail(_ expected: String) -> InvalidSetting {
                 InvalidSetting(description: "\(source): setting '\(name)' must be \(expected), not '\(value)'")
@@ -73,7 +76,7 @@ public struct CutterConfiguration: Sendable, Equatable {
                 } else {
                     guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
                           colon != value.startIndex else { throw fail("HOST:PORT, or 'embedded'") }
-                    redis = RedisConnection.Endpoint(host: String(value[..<colon]), port: port)
+                    redis = RedisEndpoint(host: String(value[..<colon]), port: port)
                 }
             case "redis_password": redisPassword = value.isEmpty ? nil : value
             case "embedded_redis_port": embeddedRedisPort = Int(try port())
@@ -94,6 +97,13 @@ public struct CutterConfiguration: Sendable, Equatable {
                     throw fail("one of trace, debug, info, notice, warning, error, critical")
                 }
                 logLevel = value
+            case "random_seed":
+                if value.isEmpty || value == "none" {
+                    randomSeed = nil
+                } else {
+                    guard let seed = UInt64(value) else { throw fail("a non-negative integer, or 'none'") }
+                    randomSeed = seed
+                }
             default:
                 throw InvalidSetting(description: "\(source): unknown setting '\(name)'. Known settings: \(Self.names.joined(separator: ", ")).")
             }
@@ -101,8 +111,8 @@ public struct CutterConfiguration: Sendable, Equatable {
     }
 
     /// The Redis endpoint to use, the embedded server's when none is configured.
-    public var effectiveRedis: RedisConnection.Endpoint {
-        var endpoint = redis ?? RedisConnection.Endpoint(host: "127.0.0.1", port: embeddedRedisPort)
+    var effectiveRedis: RedisEndpoint {
+        var endpoint = redis ?? RedisEndpoint(host: "127.0.0.1", port: embeddedRedisPort)
         endpoint.password = redisPassword
         return endpoint
     }

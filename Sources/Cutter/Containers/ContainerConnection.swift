@@ -1,44 +1,46 @@
-public import ClipperRPC
+import ClipperRPC
 
 /// One model container connected over TCP: ZMTP framing, Clipper RPC v3 decoding, and the
 /// container's identity once it introduced itself. One TCP connection is one ROUTER peer.
-public final class ContainerConnection {
+final class ContainerConnection {
     /// What the container serves, known after its NewContainer message.
-    public struct Identity: Equatable, Sendable {
-        public let modelName: String
-        public let modelVersion: String
-        public let inputType: InputType
-        public var modelKey: String { ClipperSchema.modelKey(name: modelName, version: modelVersion) }
+    struct Identity: Equatable, Sendable {
+        let modelName: String
+        let modelVersion: String
+        let inputType: InputType
+        var modelKey: String { ClipperSchema.modelKey(name: modelName, version: modelVersion) }
     }
 
     /// Frontend-wide connection number (Clipper's `zmq_connection_id`).
-    public let connectionID: Int
-    public private(set) var identity: Identity?
+    let connectionID: Int
+    private(set) var identity: Identity?
     /// Replica number within its model version, assigned at registration.
-    public internal(set) var replicaID = -1
+    var replicaID = -1
     /// When the container last sent anything (monotonic ns).
-    public private(set) var lastSeen: UInt64
-    public var peer: String { tcp.peer }
+    private(set) var lastSeen: UInt64
+    var peer: String { tcp.peer }
 
     private let tcp: TCPConnection
     private var decoder = ZMTPDecoder()
     private unowned let pool: ContainerPool
+    private let clock: EventLoop
 
-    init(tcp: TCPConnection, connectionID: Int, pool: ContainerPool) {
+    init(tcp: TCPConnection, connectionID: Int, pool: ContainerPool, clock: EventLoop) {
         self.tcp = tcp
         self.connectionID = connectionID
         self.pool = pool
-        lastSeen = EventLoop.now()
+        self.clock = clock
+        lastSeen = clock.now
         tcp.onRead = { [unowned self] bytes in received(bytes) }
         tcp.onClose = { [unowned self] in pool.connectionClosed(self) }
         tcp.write(ZMTP.greeting)
     }
 
     /// Whether the TCP connection is open.
-    public var isOpen: Bool { tcp.isOpen }
+    var isOpen: Bool { tcp.isOpen }
 
     /// Sends one multipart message.
-    public func send(_ frames: [[UInt8]]) {
+    func send(_ frames: [[UInt8]]) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(frames.reduce(frames.count * 9) { $0 + $1.count })
         ZMTP.appendMessage(frames, to: &bytes)
@@ -46,10 +48,10 @@ public final class ContainerConnection {
     }
 
     /// Closes the connection; the pool hears of it once.
-    public func close() { tcp.close() }
+    func close() { tcp.close() }
 
     private func received(_ bytes: [UInt8]) {
-        lastSeen = EventLoop.now()
+        lastSeen = clock.now
         decoder.feed(bytes)
         do {
             while let event = try decoder.next() {

@@ -1,8 +1,8 @@
-public import ClipperRPC
-public import Logging
+import ClipperRPC
+import Logging
 
 /// What the layer above (the model queues) hears from the containers.
-public protocol ContainerPoolDelegate: AnyObject {
+protocol ContainerPoolDelegate: AnyObject {
     /// A container introduced itself and can take batches.
     func containerJoined(_ container: ContainerConnection)
     /// A registered container went away; its batches in flight will get no answer.
@@ -13,7 +13,7 @@ public protocol ContainerPoolDelegate: AnyObject {
 
 /// All container connections of this frontend: accepts them on the RPC port, records the
 /// registered ones in Redis's containers DB as Clipper does, and drops silent ones.
-public final class ContainerPool {
+final class ContainerPool {
     private let loop: EventLoop
     private let redis: RedisConnection
     private let logger: Logger
@@ -22,9 +22,9 @@ public final class ContainerPool {
     private var nextConnectionID = 0
     private var nextReplicaIDs: [String: Int] = [:]
     private var sweeper: LoopTimer?
-    public weak var delegate: (any ContainerPoolDelegate)?
+    weak var delegate: (any ContainerPoolDelegate)?
 
-    public init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, logger: Logger) {
+    init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, logger: Logger) {
         self.loop = loop
         self.redis = redis
         self.logger = logger
@@ -33,8 +33,8 @@ public final class ContainerPool {
     }
 
     /// Takes a new TCP connection from the RPC listener.
-    public func accept(_ tcp: TCPConnection) {
-        let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self)
+    func accept(_ tcp: TCPConnection) {
+        let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self, clock: loop)
         nextConnectionID += 1
         connections[container.connectionID] = container
         logger.debug("container connected", metadata: ["peer": "\(container.peer)", "connection": "\(container.connectionID)"])
@@ -82,7 +82,7 @@ public final class ContainerPool {
     }
 
     /// Closes every connection (shutdown).
-    public func closeAll() {
+    func closeAll() {
         sweeper?.cancel()
         connections.values.forEach { $0.close() }
     }
@@ -95,9 +95,9 @@ public final class ContainerPool {
     /// Once a second: drops containers silent for longer than the timeout, and every
     /// `recordRefreshSeconds` rewrites the live containers' records with a new expiry.
     private func scheduleSweep(tick: Int = 0) {
-        sweeper = loop.schedule(after: 1) { [weak self] in
+        sweeper = loop.schedule(after: 1_000_000_000) { [weak self] in
             guard let self else { return }
-            let now = EventLoop.now()
+            let now = self.loop.now
             for container in self.connections.values where now - container.lastSeen > self.timeoutNanoseconds {
                 self.logger.warning("dropping silent container", metadata: ["peer": "\(container.peer)"])
                 container.close()

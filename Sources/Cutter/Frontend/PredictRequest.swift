@@ -1,22 +1,22 @@
-public import ClipperRPC
+import ClipperRPC
 import Foundation
 
 /// A decoded `POST /{app}/predict` body: the inputs in their RPC wire layout.
-public struct PredictRequest: Equatable, Sendable {
+struct PredictRequest: Equatable, Sendable {
     /// Each input's bytes (float64/float32/int32 little-endian, UTF-8 text, or raw bytes).
-    public var inputs: [[UInt8]]
+    var inputs: [[UInt8]]
     /// Whether the body used `input_batch` (answered as `batch_predictions`).
-    public var isBatch: Bool
+    var isBatch: Bool
     /// The optional `uid` (selection context), 0 when absent.
-    public var uid: Int
+    var uid: Int
 
     /// Largest `input_batch` accepted.
-    public static let maxBatch = 10_000
+    static let maxBatch = 10_000
 
     /// Decodes `body` for an app whose input type is `type`. Numbers are accepted for `doubles`
     /// and `floats` whether written `1` or `1.0` (Clipper refused `1`, a common stumbling block);
     /// `integers` must be whole numbers within 32 bits.
-    public static func decode(_ body: [UInt8], type: InputType) throws(APIError) -> PredictRequest {
+    static func decode(_ body: [UInt8], type: InputType) throws(APIError) -> PredictRequest {
         var parser = JSONParser(bytes: body)
         do {
             return try decode(&parser, type: type)

@@ -5,12 +5,12 @@ import Foundation
 /// and timers all run on it, on one thread, so the hot path takes no locks.
 ///
 /// Loop-owned types are non-Sendable classes used only from libevent callbacks.
-public final class EventLoop {
+final class EventLoop: Scheduler {
     let base: OpaquePointer
     private var signalEvents: [OpaquePointer] = []
     private var signalHandlers: [Int32: () -> Void] = [:]
 
-    public init() {
+    init() {
         guard let base = event_base_new() else { fatalError("event_base_new failed: out of memory") }
         self.base = base
     }
@@ -21,22 +21,20 @@ public final class EventLoop {
     }
 
     /// Runs the loop until `stop()` is called.
-    public func run() {
+    func run() {
         event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY)
     }
 
     /// Makes `run()` return after the current callback.
-    public func stop() {
+    func stop() {
         event_base_loopbreak(base)
     }
 
     /// Monotonic time in nanoseconds, the clock of every deadline.
-    public static func now() -> UInt64 {
-        DispatchTime.now().uptimeNanoseconds
-    }
+    var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Calls `handler` on the loop whenever `signal` arrives.
-    public func onSignal(_ signal: Int32, _ handler: @escaping () -> Void) {
+    func onSignal(_ signal: Int32, _ handler: @escaping () -> Void) {
         signalHandlers[signal] = handler
         let event = event_new(base, signal, Int16(EV_SIGNAL | EV_PERSIST), { signal, _, arg in
             let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeUnretainedValue()
@@ -46,11 +44,11 @@ public final class EventLoop {
         signalEvents.append(event)
     }
 
-    /// Runs `body` once after `delay` seconds; the returned timer can cancel it.
+    /// Runs `body` once after `nanoseconds`; the returned timer can cancel it.
     @discardableResult
-    public func schedule(after delay: Double, _ body: @escaping () -> Void) -> LoopTimer {
+    func schedule(after nanoseconds: UInt64, _ body: @escaping () -> Void) -> LoopTimer {
         let timer = LoopTimer(loop: self, body)
-        timer.arm(after: delay)
+        timer.arm(after: nanoseconds)
         return timer
     }
 }

@@ -3,26 +3,26 @@ import Glibc
 
 /// One HTTP request and its reply. Every exchange is answered exactly once: later replies (a
 /// model answer arriving after the SLO default went out) are ignored.
-public final class HTTPExchange {
+final class HTTPExchange {
     /// HTTP methods Cutter routes on.
-    public enum Method: Sendable { case get, post, put, delete, head, options, other }
+    enum Method: Sendable { case get, post, put, delete, head, options, other }
 
     private let request: OpaquePointer
-    public let method: Method
+    let method: Method
     /// The decoded path, without query string.
-    public let path: String
+    let path: String
     /// The request body.
-    public let body: [UInt8]
+    let body: [UInt8]
     /// Whether the body was larger than the server's limit (it is then empty).
-    public let bodyTooLarge: Bool
+    let bodyTooLarge: Bool
     /// Whether a reply has been sent.
-    public private(set) var isAnswered = false
+    private(set) var isAnswered = false
     /// When the request arrived (monotonic nanoseconds): every deadline starts here.
-    public let arrival: UInt64
+    let arrival: UInt64
 
-    init(request: OpaquePointer, maxBodyBytes: Int) {
+    init(request: OpaquePointer, maxBodyBytes: Int, arrival: UInt64) {
         self.request = request
-        arrival = EventLoop.now()
+        self.arrival = arrival
         switch evhttp_request_get_command(request) {
         case EVHTTP_REQ_GET: method = .get
         case EVHTTP_REQ_POST: method = .post
@@ -56,7 +56,7 @@ public final class HTTPExchange {
     }
 
     /// Sends the reply; ignored if one was already sent.
-    public func respond(status: Int, contentType: String = "application/json", body: some Collection<UInt8>,
+    func respond(status: Int, contentType: String = "application/json", body: some Collection<UInt8>,
                         headers extraHeaders: [(String, String)] = []) {
         guard !isAnswered else { return }
         isAnswered = true
@@ -72,8 +72,13 @@ public final class HTTPExchange {
     }
 
     /// Sends a UTF-8 text reply.
-    public func respond(status: Int, contentType: String = "application/json", text: String, headers: [(String, String)] = []) {
+    func respond(status: Int, contentType: String = "application/json", text: String, headers: [(String, String)] = []) {
         respond(status: status, contentType: contentType, body: Array(text.utf8), headers: headers)
+    }
+
+    /// Answers with `error`'s status and JSON body.
+    func respond(_ error: APIError) {
+        respond(status: error.status, body: error.json)
     }
 
     static func reason(for status: Int) -> String {

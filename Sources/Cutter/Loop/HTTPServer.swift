@@ -2,22 +2,24 @@ import CLibevent
 import Glibc
 
 /// An evhttp server on an `EventLoop` that hands every request to one handler.
-public final class HTTPServer {
+final class HTTPServer {
     /// Thrown when the server cannot listen.
-    public struct BindError: Error, CustomStringConvertible {
-        public let description: String
+    struct BindError: Error, CustomStringConvertible {
+        let description: String
     }
 
     private let http: OpaquePointer
+    private let loop: EventLoop
     private let handler: (HTTPExchange) -> Void
     /// The port actually bound (useful when asked for port 0).
-    public private(set) var port: UInt16 = 0
+    private(set) var port: UInt16 = 0
 
     /// Binds `host:port`; `maxBodyBytes` is the largest body a handler will see, larger ones get
     /// a JSON 413 from `HTTPExchange`.
-    public init(loop: EventLoop, host: String, port: UInt16, maxBodyBytes: Int, handler: @escaping (HTTPExchange) -> Void) throws {
+    init(loop: EventLoop, host: String, port: UInt16, maxBodyBytes: Int, handler: @escaping (HTTPExchange) -> Void) throws {
         guard let http = evhttp_new(loop.base) else { fatalError("evhttp_new failed: out of memory") }
         self.http = http
+        self.loop = loop
         self.handler = handler
         // evhttp itself refuses bodies past a hard cap (its 413 page closes the connection);
         // below that cap an oversize body reaches us and gets a JSON 413 on a connection that lives on.
@@ -35,7 +37,7 @@ public final class HTTPServer {
         evhttp_set_gencb(http, { request, arg in
             guard let request, let arg else { return }
             let server = Unmanaged<HTTPServer>.fromOpaque(arg).takeUnretainedValue()
-            server.handler(HTTPExchange(request: request, maxBodyBytes: server.maxBodyBytes))
+            server.handler(HTTPExchange(request: request, maxBodyBytes: server.maxBodyBytes, arrival: server.loop.now))
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 

@@ -2,7 +2,7 @@ import CLibevent
 
 /// A one-shot timer on an `EventLoop`. While armed it keeps itself alive, so a caller may drop
 /// it; `cancel()` disarms it.
-public final class LoopTimer {
+final class LoopTimer: ScheduledTimer {
     private var event: OpaquePointer!
     private let body: () -> Void
     private var selfWhileArmed: Unmanaged<LoopTimer>?
@@ -18,18 +18,19 @@ public final class LoopTimer {
     deinit { event_free(event) }
 
     /// Whether the timer will fire.
-    public var isArmed: Bool { selfWhileArmed != nil }
+    var isArmed: Bool { selfWhileArmed != nil }
 
-    /// Arms (or re-arms) the timer to fire after `delay` seconds.
-    public func arm(after delay: Double) {
-        let seconds = max(0, delay)
-        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+    /// Arms (or re-arms) the timer to fire after `nanoseconds`.
+    func arm(after nanoseconds: UInt64) {
+        // libevent's resolution is a microsecond: round up, so a deadline timer never fires early.
+        let micros = (nanoseconds + 999) / 1000
+        var tv = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
         event_add(event, &tv)
         if selfWhileArmed == nil { selfWhileArmed = Unmanaged.passRetained(self) }
     }
 
     /// Disarms the timer; its body will not run.
-    public func cancel() {
+    func cancel() {
         event_del(event)
         selfWhileArmed?.release()
         selfWhileArmed = nil

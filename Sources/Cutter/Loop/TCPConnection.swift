@@ -3,15 +3,15 @@ import Glibc
 
 /// One TCP connection on a libevent bufferevent. The owner sets `onRead` and `onClose`; the
 /// connection stays alive while the loop holds events for it, until `close()` or the peer hangs up.
-public final class TCPConnection {
+final class TCPConnection {
     private var bufferEvent: OpaquePointer?
     private var selfWhileOpen: Unmanaged<TCPConnection>?
     /// Called with the bytes that arrived.
-    public var onRead: (([UInt8]) -> Void)?
+    var onRead: (([UInt8]) -> Void)?
     /// Called once when the connection ends (peer closed, error, or `close()`).
-    public var onClose: (() -> Void)?
+    var onClose: (() -> Void)?
     /// A short description of the peer for logs.
-    public let peer: String
+    let peer: String
 
     init(loop: EventLoop, fd: Int32) {
         peer = Self.peerName(fd)
@@ -30,16 +30,16 @@ public final class TCPConnection {
     }
 
     /// Whether the connection is still open.
-    public var isOpen: Bool { bufferEvent != nil }
+    var isOpen: Bool { bufferEvent != nil }
 
     /// Queues bytes for sending.
-    public func write(_ bytes: [UInt8]) {
+    func write(_ bytes: [UInt8]) {
         guard let bufferEvent else { return }
         bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
     }
 
     /// Closes the connection and calls `onClose` once.
-    public func close() {
+    func close() {
         guard let bufferEvent else { return }
         self.bufferEvent = nil
         bufferevent_free(bufferEvent)
@@ -69,7 +69,8 @@ public final class TCPConnection {
         } == 0
         guard ok else { return "unknown" }
         var text = [CChar](repeating: 0, count: 32)
-        inet_ntop(AF_INET, &address.sin_addr, &text, 32)
-        return "\(String(cString: text)):\(UInt16(bigEndian: address.sin_port))"
+        guard inet_ntop(AF_INET, &address.sin_addr, &text, 32) != nil else { return "unknown" }
+        let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host):\(UInt16(bigEndian: address.sin_port))"
     }
 }

@@ -2,14 +2,14 @@ import CLibevent
 import Glibc
 
 /// A listening TCP socket on an `EventLoop` that hands each accepted connection to a handler.
-public final class TCPListener {
+final class TCPListener {
     private var listener: OpaquePointer?
     private let loop: EventLoop
     private let onAccept: (TCPConnection) -> Void
     /// The port actually bound.
-    public private(set) var port: UInt16 = 0
+    private(set) var port: UInt16 = 0
 
-    public init(loop: EventLoop, host: String, port: UInt16, onAccept: @escaping (TCPConnection) -> Void) throws {
+    init(loop: EventLoop, host: String, port: UInt16, onAccept: @escaping (TCPConnection) -> Void) throws {
         self.loop = loop
         self.onAccept = onAccept
         var address = sockaddr_in()

@@ -1,51 +1,104 @@
 import Foundation
 
-/// Request bodies of the management API, in Clipper's field names.
+/// Request bodies of the management API. Properties are camelCase; their `CodingKeys` carry
+/// Clipper's field names, which the decode errors quote.
 enum ManagementRequest {
     struct AddApp: Decodable {
         let name: String
-        let input_type: String
-        let default_output: String
-        let latency_slo_micros: Int
+        let inputType: String
+        let defaultOutput: String
+        let latencySLOMicros: Int
         let policy: String?
-        let feedback_loss: String?
-        let confidence_threshold: Double?
+        let feedbackLoss: String?
+        let confidenceThreshold: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case inputType = "input_type"
+            case defaultOutput = "default_output"
+            case latencySLOMicros = "latency_slo_micros"
+            case policy
+            case feedbackLoss = "feedback_loss"
+            case confidenceThreshold = "confidence_threshold"
+        }
     }
 
-    struct AppName: Decodable { let name: String }
-    struct AppNameField: Decodable { let app_name: String }
+    struct AppName: Decodable {
+        let name: String
+    }
+
+    struct AppNameField: Decodable {
+        let appName: String
+
+        enum CodingKeys: String, CodingKey {
+            case appName = "app_name"
+        }
+    }
 
     struct StateQuery: Decodable {
-        let app_name: String
+        let appName: String
         let uid: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case appName = "app_name"
+            case uid
+        }
     }
 
     struct AddModel: Decodable {
-        let model_name: String
-        let model_version: String
+        let modelName: String
+        let modelVersion: String
         let labels: [String]?
-        let input_type: String
-        let container_name: String?
-        let model_data_path: String?
-        let batch_size: Int?
+        let inputType: String
+        let containerName: String?
+        let modelDataPath: String?
+        let batchSize: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case modelName = "model_name"
+            case modelVersion = "model_version"
+            case labels
+            case inputType = "input_type"
+            case containerName = "container_name"
+            case modelDataPath = "model_data_path"
+            case batchSize = "batch_size"
+        }
     }
 
     struct ModelVersion: Decodable {
-        let model_name: String
-        let model_version: String
+        let modelName: String
+        let modelVersion: String
+
+        enum CodingKeys: String, CodingKey {
+            case modelName = "model_name"
+            case modelVersion = "model_version"
+        }
     }
 
     struct Links: Decodable {
-        let app_name: String
-        let model_names: [String]
+        let appName: String
+        let modelNames: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case appName = "app_name"
+            case modelNames = "model_names"
+        }
     }
 
-    struct Verbose: Decodable { let verbose: Bool }
+    struct Verbose: Decodable {
+        let verbose: Bool
+    }
 
     struct Container: Decodable {
-        let model_name: String
-        let model_version: String
-        let replica_id: Int
+        let modelName: String
+        let modelVersion: String
+        let replicaID: Int
+
+        enum CodingKeys: String, CodingKey {
+            case modelName = "model_name"
+            case modelVersion = "model_version"
+            case replicaID = "replica_id"
+        }
     }
 
     /// Decodes `T` from a body, turning every failure into a message that names the field.

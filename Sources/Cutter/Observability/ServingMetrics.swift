@@ -1,11 +1,11 @@
 import CoreMetrics
-public import Prometheus
+import Prometheus
 
 /// The serving metrics, per application and per model version, through swift-metrics into a
 /// Prometheus registry that `GET /metrics` renders. Handles are created once per label set and
 /// kept, so recording costs a lookup and an atomic update.
-public final class ServingMetrics {
-    public let registry: PrometheusCollectorRegistry
+final class ServingMetrics {
+    let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private var apps: [String: AppHandles] = [:]
     private var models: [String: ModelHandles] = [:]
@@ -26,7 +26,7 @@ public final class ServingMetrics {
         let replicas: CoreMetrics.Gauge
     }
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.valueHistogramBuckets["cutter_model_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -61,7 +61,7 @@ public final class ServingMetrics {
 
     /// `count` answered queries of `app` in one request, `defaults` of them with the default
     /// output, answered after `nanoseconds`.
-    public func queries(app name: String, count: Int, defaults: Int, nanoseconds: UInt64) {
+    func queries(app name: String, count: Int, defaults: Int, nanoseconds: UInt64) {
         let handles = app(name)
         handles.queries.increment(by: Int64(count))
         if defaults > 0 { handles.defaults.increment(by: Int64(defaults)) }
@@ -69,18 +69,18 @@ public final class ServingMetrics {
     }
 
     /// A query of `app` refused as bad input.
-    public func queryError(app name: String) { app(name).errors.increment() }
+    func queryError(app name: String) { app(name).errors.increment() }
 
-    public func batchSent(_ modelKey: String, size: Int) { model(modelKey).batchSize.record(size) }
-    public func batchLatency(_ modelKey: String, nanoseconds: UInt64) { model(modelKey).batchLatency.recordNanoseconds(Int64(nanoseconds)) }
-    public func queueLength(_ modelKey: String, _ length: Int) { model(modelKey).queueLength.record(length) }
-    public func replicas(_ modelKey: String, _ count: Int) { model(modelKey).replicas.record(count) }
-    public func cache(_ modelKey: String, hit: Bool) {
+    func batchSent(_ modelKey: String, size: Int) { model(modelKey).batchSize.record(size) }
+    func batchLatency(_ modelKey: String, nanoseconds: UInt64) { model(modelKey).batchLatency.recordNanoseconds(Int64(nanoseconds)) }
+    func queueLength(_ modelKey: String, _ length: Int) { model(modelKey).queueLength.record(length) }
+    func replicas(_ modelKey: String, _ count: Int) { model(modelKey).replicas.record(count) }
+    func cache(_ modelKey: String, hit: Bool) {
         if hit { model(modelKey).cacheHits.increment() } else { model(modelKey).cacheMisses.increment() }
     }
 
     /// The Prometheus text exposition of everything.
-    public func render() -> [UInt8] {
+    func render() -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 << 10)
         registry.emit(into: &buffer)

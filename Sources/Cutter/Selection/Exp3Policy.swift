@@ -2,21 +2,19 @@
 /// p_i = (1 - γ) w_i / Σw + γ / K; feedback scores the drawn model only and updates its weight
 /// by w_i ← w_i · exp(-η · L / p_i), the importance-weighted loss. The γ floor keeps every model
 /// explored, so one that improves is noticed.
-public struct Exp3Policy: SelectionPolicy {
+struct Exp3Policy: SelectionPolicy {
     /// Learning rate η.
-    public let learningRate: Double
+    let learningRate: Double
     /// Exploration share γ.
-    public let exploration: Double
+    let exploration: Double
 
-    public init(learningRate: Double = 0.1, exploration: Double = 0.05) {
+    init(learningRate: Double = 0.1, exploration: Double = 0.05) {
         self.learningRate = learningRate
         self.exploration = exploration
     }
 
-    public var name: String { SelectionPolicyName.exp3 }
-
     /// Each model's probability of being drawn.
-    public func probabilities(_ state: SelectionState, models: [String]) -> [Double] {
+    func probabilities(_ state: SelectionState, models: [String]) -> [Double] {
         let k = Double(models.count)
         return state.weights(of: models).map { (1 - exploration) * $0 + exploration / k }
     }
@@ -32,20 +30,19 @@ public struct Exp3Policy: SelectionPolicy {
         return (models[models.count - 1], probabilities[models.count - 1])
     }
 
-    public func select(_ state: SelectionState, models: [String], random: inout some RandomNumberGenerator) -> [String] {
+    func select(_ state: SelectionState, models: [String], random: inout some RandomNumberGenerator) -> [String] {
         draw(state, models: models, random: &random).map { [$0.0] } ?? []
     }
 
-    public func combine(_ state: SelectionState, asked: [String], outputs: [[UInt8]?]) -> Combination {
-        guard let index = outputs.firstIndex(where: { $0 != nil }) else { return Combination(output: nil, confidence: 0, models: []) }
-        return Combination(output: outputs[index], confidence: 1, models: asked[index...index])
+    func combine(_ state: SelectionState, asked: [String], outputs: [[UInt8]?]) -> Combination {
+        .first(asked: asked, outputs: outputs)
     }
 
-    public func feedbackModels(_ state: SelectionState, models: [String], random: inout some RandomNumberGenerator) -> [(model: String, probability: Double)] {
+    func feedbackModels(_ state: SelectionState, models: [String], random: inout some RandomNumberGenerator) -> [(model: String, probability: Double)] {
         draw(state, models: models, random: &random).map { [(model: $0.0, probability: $0.1)] } ?? []
     }
 
-    public func update(losses: [(model: String, probability: Double, loss: Double)]) -> [String: Double] {
+    func update(losses: [(model: String, probability: Double, loss: Double)]) -> [String: Double] {
         Dictionary(losses.map { ($0.model, -learningRate * $0.loss / max($0.probability, 1e-6)) }, uniquingKeysWith: +)
     }
 }

@@ -6,20 +6,20 @@ import Foundation
 /// Log-weights make the multiplicative updates of Exp3 and Exp4 additive, so Redis applies them
 /// atomically with HINCRBYFLOAT: two frontends updating the same state never lose an update,
 /// and no weight underflows however long it learns.
-public struct SelectionState: Equatable, Sendable {
-    public var logWeights: [String: Double]
-    public var feedbackCount: Int
+struct SelectionState: Equatable, Sendable {
+    var logWeights: [String: Double]
+    var feedbackCount: Int
 
-    public init(logWeights: [String: Double] = [:], feedbackCount: Int = 0) {
+    init(logWeights: [String: Double] = [:], feedbackCount: Int = 0) {
         self.logWeights = logWeights
         self.feedbackCount = feedbackCount
     }
 
     /// The Redis hash field holding the feedback count (model names cannot contain ':').
-    public static let feedbackField = ":feedback"
+    static let feedbackField = ":feedback"
 
     /// Reads the Redis hash.
-    public init(hash: [String: String]) {
+    init(hash: [String: String]) {
         var weights: [String: Double] = [:]
         var count = 0
         for (field, value) in hash {
@@ -30,12 +30,12 @@ public struct SelectionState: Equatable, Sendable {
 
     /// The log-weight a model without one (linked after learning began) starts from: the mean
     /// of the others, as in Clipper's bandits.
-    public var startingLogWeight: Double {
+    var startingLogWeight: Double {
         logWeights.isEmpty ? 0 : logWeights.values.reduce(0, +) / Double(logWeights.count)
     }
 
     /// The normalized weights of `models` (summing to 1).
-    public func weights(of models: [String]) -> [Double] {
+    func weights(of models: [String]) -> [Double] {
         guard !models.isEmpty else { return [] }
         let start = startingLogWeight
         let logs = models.map { logWeights[$0] ?? start }
@@ -47,7 +47,7 @@ public struct SelectionState: Equatable, Sendable {
 
     /// Applies one feedback's log-weight increments, giving models seen for the first time their
     /// starting log-weight first (Redis is told the same: HSETNX, then HINCRBYFLOAT).
-    public mutating func apply(_ increments: [String: Double], models: [String]) {
+    mutating func apply(_ increments: [String: Double], models: [String]) {
         let start = startingLogWeight
         for model in models where logWeights[model] == nil { logWeights[model] = start }
         for (model, increment) in increments { logWeights[model, default: start] += increment }

@@ -18,6 +18,7 @@ final class RedisClient {
     @discardableResult
     func run(_ arguments: String...) -> [String] { run(arguments) }
 
+    @discardableResult
     func run(_ arguments: [String]) -> [String] {
         let cStrings = arguments.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }

@@ -22,6 +22,17 @@ enum TestEnvironment {
     static var python: String {
         ProcessInfo.processInfo.environment["CUTTER_TEST_PYTHON"] ?? packageRoot + "/.venv/bin/python"
     }
+
+    /// Whether the integration tests' parts are here: the built `cutter`, redis-server and the
+    /// venv with the container SDK. `swift test` alone on a fresh checkout runs the unit tests and
+    /// skips these suites; the README's test command (./scripts/test.sh) installs the parts first.
+    static var isReady: Bool {
+        let files = FileManager.default
+        return files.isExecutableFile(atPath: cutterBinary) && files.isExecutableFile(atPath: python)
+            && (redisServer.hasPrefix("/") ? files.isExecutableFile(atPath: redisServer) : false)
+    }
+
+    static let notReady: Comment = "needs the built cutter, redis-server and .venv: run ./scripts/setup.sh (the README's test command does)"
 }
 
 /// A real redis-server and a real `cutter serve` on free loopback ports, stopped on `stop()`.
@@ -35,6 +46,8 @@ final class TestCluster: @unchecked Sendable {
     private(set) var redis: ManagedProcess?
     private(set) var cutter: ManagedProcess!
     private var containers: [ManagedProcess] = []
+    /// The model version (`name:version`) each started container serves, by process id.
+    private var containerModels: [Int32: String] = [:]
     let extraSettings: [String]
 
     /// Starts redis-server (unless `embedded`, where cutter starts its own) and cutter.
@@ -74,11 +87,14 @@ final class TestCluster: @unchecked Sendable {
         for setting in extraSettings { arguments += ["--set", setting] }
         cutter = try ManagedProcess(TestEnvironment.cutterBinary, arguments, name: "cutter")
         try await waitUntil("cutter is ready") { [self] in
-            (try? await HTTP.get(port: queryPort, "/readyz"))?.status == 200
+            guard cutter.isRunning else { throw TestFailure("cutter exited:\n\(cutter.log)") }
+            return (try? await HTTP.get(port: queryPort, "/readyz"))?.status == 200
         }
     }
 
-    /// Starts a Python SDK container serving `model` and waits until it registered.
+    /// Starts a Python SDK container serving `model` and waits until cutter counts it as a replica:
+    /// `cutter_model_replicas` of its model version equals the number of its containers running
+    /// (Cutter's own state, set once the container is registered and joined its model's queue).
     @discardableResult
     func startContainer(model: String, name: String, version: String = "1", inputType: String = "doubles", extra: [String] = []) async throws -> ManagedProcess {
         let container = try ManagedProcess(TestEnvironment.python, ["-m", "cutter_container", "--model", model, "--name", name,
@@ -87,7 +103,13 @@ final class TestCluster: @unchecked Sendable {
                                            environment: ["PYTHONUNBUFFERED": "1", "PYTHONPATH": TestEnvironment.packageRoot + "/Tests/CutterIntegrationTests/Fixtures"],
                                            name: "container-\(name)")
         containers.append(container)
-        try await container.waitForLog("connected to")
+        let modelKey = "\(name):\(version)"
+        containerModels[container.pid] = modelKey
+        try await waitUntil("cutter registered the container of \(modelKey)") { [self] in
+            guard container.isRunning else { throw TestFailure("container exited:\n\(container.log)") }
+            let running = containers.filter { $0.isRunning && containerModels[$0.pid] == modelKey }.count
+            return try await metric(#"cutter_model_replicas{model="\#(modelKey)"}"#) == Double(running)
+        }
         return container
     }
 

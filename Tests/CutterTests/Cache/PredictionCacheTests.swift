@@ -3,68 +3,47 @@ import Testing
 
 struct PredictionCacheTests {
     private func key(_ byte: UInt8, model: String = "m:1") -> PredictionCache.Key { .init(modelKey: model, input: [byte]) }
-    private func task() -> PredictionTask { PredictionTask(input: [], deadline: .max, latencyObjective: 1) { _ in } }
 
-    @Test func missThenHitAfterCompletion() {
+    @Test func missThenHitAfterStore() {
         let cache = PredictionCache(capacityBytes: 10_000)
-        guard case .miss = cache.lookup(key(1)) else { Issue.record("expected miss"); return }
-        cache.begin(key(1), task: task())
-        cache.complete(key(1), .success([42]))
-        guard case .hit(let output) = cache.lookup(key(1)) else { Issue.record("expected hit"); return }
-        #expect(output == [42])
+        #expect(cache.output(for: key(1)) == nil)
+        cache.store([42], for: key(1))
+        #expect(cache.output(for: key(1)) == [42])
         #expect(cache.hits == 1 && cache.misses == 1)
     }
 
     @Test func keysCompareModelAndWholeInput() {
         let cache = PredictionCache(capacityBytes: 10_000)
-        cache.begin(key(1), task: task())
-        cache.complete(key(1), .success([1]))
-        guard case .miss = cache.lookup(key(1, model: "m:2")) else { Issue.record("other version must miss"); return }
-        guard case .miss = cache.lookup(key(2)) else { Issue.record("other input must miss"); return }
-    }
-
-    @Test func identicalRequestsInFlightShareOnePendingEntry() {
-        let cache = PredictionCache(capacityBytes: 10_000)
-        let first = task()
-        cache.begin(key(1), task: first)
-        guard case .pending(let pending) = cache.lookup(key(1)) else { Issue.record("expected pending"); return }
-        #expect(pending === first)
-        var woken: [Result<[UInt8], TaskFailure>] = []
-        cache.wait(on: key(1)) { woken.append($0) }
-        cache.complete(key(1), .success([7]))
-        #expect(woken == [.success([7])])
-    }
-
-    @Test func failuresWakeWaitersAndAreNotCached() {
-        let cache = PredictionCache(capacityBytes: 10_000)
-        cache.begin(key(1), task: task())
-        var woken: [Result<[UInt8], TaskFailure>] = []
-        cache.wait(on: key(1)) { woken.append($0) }
-        cache.complete(key(1), .failure(.deadlineExpired))
-        #expect(woken == [.failure(.deadlineExpired)])
-        guard case .miss = cache.lookup(key(1)) else { Issue.record("failure must not be cached"); return }
+        cache.store([1], for: key(1))
+        #expect(cache.output(for: key(1, model: "m:2")) == nil, "another version must miss")
+        #expect(cache.output(for: key(2)) == nil, "another input must miss")
+        #expect(cache.output(for: .init(modelKey: "m:1", input: [1, 0])) == nil, "a longer input must miss")
     }
 
     @Test func evictsLeastRecentlyUsedWithinTheByteBound() {
         // Each entry costs key (3 + 1) + output (100) + 64 overhead = 168 bytes; 3 fit in 520.
         let cache = PredictionCache(capacityBytes: 520)
-        for byte: UInt8 in 1...3 {
-            cache.begin(key(byte), task: task())
-            cache.complete(key(byte), .success([UInt8](repeating: byte, count: 100)))
-        }
-        _ = cache.lookup(key(1))  // 1 is now the most recently used; 2 is the oldest
-        cache.begin(key(4), task: task())
-        cache.complete(key(4), .success([UInt8](repeating: 4, count: 100)))
-        #expect(cache.usedBytes <= 520)
-        guard case .miss = cache.lookup(key(2)) else { Issue.record("2 should be evicted"); return }
-        guard case .hit = cache.lookup(key(1)) else { Issue.record("1 should stay"); return }
-        guard case .hit = cache.lookup(key(4)) else { Issue.record("4 should stay"); return }
+        for byte: UInt8 in 1...3 { cache.store([UInt8](repeating: byte, count: 100), for: key(byte)) }
+        _ = cache.output(for: key(1))  // 1 is now the most recently used; 2 is the oldest
+        cache.store([UInt8](repeating: 4, count: 100), for: key(4))
+        #expect(cache.usedBytes == 3 * 168)
+        #expect(cache.output(for: key(2)) == nil, "2 should be evicted")
+        #expect(cache.output(for: key(1)) != nil, "1 should stay")
+        #expect(cache.output(for: key(3)) != nil, "3 should stay")
+        #expect(cache.output(for: key(4)) != nil, "4 should stay")
+    }
+
+    @Test func anOutputLargerThanTheCacheIsNotKept() {
+        let cache = PredictionCache(capacityBytes: 100)
+        cache.store([UInt8](repeating: 1, count: 200), for: key(1))
+        #expect(cache.output(for: key(1)) == nil)
+        #expect(cache.usedBytes == 0)
     }
 
     @Test func zeroCapacityCachesNothing() {
         let cache = PredictionCache(capacityBytes: 0)
-        cache.begin(key(1), task: task())
-        cache.complete(key(1), .success([1]))
-        guard case .miss = cache.lookup(key(1)) else { Issue.record("disabled cache must miss"); return }
+        #expect(!cache.isEnabled)
+        cache.store([1], for: key(1))
+        #expect(cache.output(for: key(1)) == nil, "a disabled cache must miss")
     }
 }

@@ -10,7 +10,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.queryPort == 3000)
         #expect(configuration.rpcPort == 7200)
         #expect(configuration.cacheBytes == 0)
-        #expect(configuration.redis == RedisConnection.Endpoint(host: "10.0.0.1", port: 6380))
+        #expect(configuration.redis == RedisEndpoint(host: "10.0.0.1", port: 6380))
         #expect(configuration.managementHost == "127.0.0.1")
     }
 

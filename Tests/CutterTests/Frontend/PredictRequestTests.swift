@@ -61,7 +61,7 @@ struct JSONParserTests {
 
 struct FastNumberTests {
     @Test func fastPathAgreesWithStrtod() {
-        var random = SeededGenerator(state: 3)
+        var random = SplitMix64(seed: 3)
         var samples = ["0", "-0", "1", "1.5", "0.1", "0.3", "123456789012345", "1e22", "1.7976931348623157e308", "5e-324",
                        "2.2250738585072014e-308", "9007199254740993", "0.000001", "-12.75e-3", "3.14159265358979"]
         for _ in 0..<5000 {

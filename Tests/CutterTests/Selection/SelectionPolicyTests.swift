@@ -2,7 +2,6 @@ import Foundation
 import Testing
 @testable import Cutter
 
-/// A seeded generator, so draws are repeatable.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
@@ -38,7 +37,7 @@ struct Exp3PolicyTests {
     @Test func drawsFollowTheProbabilities() {
         let state = SelectionState(logWeights: ["a": 0, "b": log(1.0 / 3.0)], feedbackCount: 0)
         // w = (0.75, 0.25); p_a = 0.95 * 0.75 + 0.025 = 0.7375
-        var random = SeededGenerator(state: 7)
+        var random = SplitMix64(seed: 7)
         let draws = (0..<20_000).map { _ in policy.select(state, models: ["a", "b"], random: &random)[0] }
         let share = Double(draws.filter { $0 == "a" }.count) / 20_000
         #expect(abs(share - 0.7375) < 0.015)
@@ -46,7 +45,7 @@ struct Exp3PolicyTests {
 
     @Test func learnsTheBetterModelOnASimulatedStream() {
         var state = SelectionState()
-        var random = SeededGenerator(state: 42)
+        var random = SplitMix64(seed: 42)
         for k in 0..<300 {
             let (model, probability) = policy.feedbackModels(state, models: ["good", "noisy"], random: &random)[0]
             let loss: Double = model == "good" ? 0 : (k % 10 < 3 ? 0 : 1)
@@ -83,6 +82,16 @@ struct Exp4PolicyTests {
         #expect(abs(agree.confidence - 0.8) < 1e-9 && agree.models == ["a", "b"])
     }
 
+    @Test func votesAreNumbersByValueElseBytes() {
+        let state = SelectionState(logWeights: ["a": log(4), "b": log(3), "c": log(3)], feedbackCount: 0)
+        // "16" and "1.6e1" are one number; "0x10" is not a number at all, so it is a vote of its own.
+        let hex = policy.combine(state, asked: ["a", "b", "c"], outputs: [Array("0x10".utf8), Array("16".utf8), Array("1.6e1".utf8)])
+        #expect(hex.output == Array("16".utf8) && hex.models == ["b", "c"])
+        // Texts vote by their bytes: "cat" and "\"cat\"" differ.
+        let texts = policy.combine(state, asked: ["a", "b", "c"], outputs: [Array("cat".utf8), Array(#""cat""#.utf8), Array(#""cat""#.utf8)])
+        #expect(texts.output == Array(#""cat""#.utf8) && abs(texts.confidence - 0.6) < 1e-9)
+    }
+
     @Test func stragglersLowerTheConfidence() {
         let state = SelectionState(logWeights: ["a": log(5), "b": log(3), "c": log(2)], feedbackCount: 0)
         let partial = policy.combine(state, asked: ["a", "b", "c"], outputs: [nil, Array("x".utf8), nil])
@@ -102,5 +111,27 @@ struct FeedbackLossTests {
         #expect(FeedbackLoss.absolute.loss(label: .number(1, isInteger: false), output: Array("9".utf8)) == 1)
         #expect(FeedbackLoss.squared.loss(label: .number(1, isInteger: false), output: Array("1.5".utf8)) == 0.25)
         #expect(FeedbackLoss.absolute.loss(label: .number(1, isInteger: false), output: Array("n/a".utf8)) == 1)
+        // One number grammar: "0x10" is not 16, " 1" is not 1.
+        #expect(FeedbackLoss.zeroOne.loss(label: .number(16, isInteger: true), output: Array("0x10".utf8)) == 1)
+        #expect(FeedbackLoss.zeroOne.loss(label: .number(1, isInteger: true), output: Array(" 1".utf8)) == 1)
+        #expect(FeedbackLoss.zeroOne.loss(label: .bool(true), output: Array("true".utf8)) == 0)
+    }
+}
+
+struct SelectionPolicyKindTests {
+    @Test func anApplicationRecordResolvesItsPolicyOnce() {
+        let known = ApplicationRecord(name: "a", fields: ["input_type": "doubles", "latency_slo_micros": "1000", "policy": "Exp4Policy"])
+        #expect(known?.policy == .exp4 && known?.policyName == "Exp4Policy")
+        let clipper = ApplicationRecord(name: "a", fields: ["input_type": "doubles", "latency_slo_micros": "1000"])
+        #expect(clipper?.policy == .defaultOutput)
+        let unknown = ApplicationRecord(name: "a", fields: ["input_type": "doubles", "latency_slo_micros": "1000", "policy": "Exp9"])
+        #expect(unknown != nil && unknown?.policy == nil && unknown?.policyName == "Exp9")
+        #expect(unknown?.fields.first { $0.0 == "policy" }?.1 == "Exp9", "an unknown name is written back as it was")
+    }
+
+    @Test func onlyTheBanditsLearnAndCombine() {
+        #expect(SelectionPolicyKind.allCases.filter(\.learnsFromFeedback) == [.exp3, .exp4])
+        #expect(SelectionPolicyKind.allCases.filter(\.allowsSeveralModels) == [.exp3, .exp4])
+        #expect(!SelectionPolicyKind.defaultOutput.reportsConfidence)
     }
 }

@@ -1,32 +1,28 @@
-import ClipperRPC
-public import Logging
+import Logging
 
 /// Selection state per (application, context key), kept in Redis's state DB under Clipper's key
 /// `app:uid:0` (a hash of log-weights) and cached here. A restarted frontend, or another frontend
 /// on the same Redis, continues from the same weights: updates are atomic increments in Redis,
 /// and keyspace notifications on DB 1 refresh the cached copies.
-public final class SelectionStateStore {
+final class SelectionStateStore {
     private let redis: RedisConnection
     private let logger: Logger
     private var states: [String: SelectionState] = [:]
     private var loading: [String: [(SelectionState) -> Void]] = [:]
 
-    public init(redis: RedisConnection, logger: Logger) {
+    init(redis: RedisConnection, logger: Logger) {
         self.redis = redis
         self.logger = logger
     }
 
-    /// The keyspace pattern whose notifications `refresh` handles.
-    public static let keyspacePattern = "__keyspace@\(ClipperSchema.Database.state.rawValue)__:*"
-
     /// The cached state of (`app`, `uid`), if any.
-    public func cachedState(app: String, uid: Int) -> SelectionState? {
+    func cachedState(app: String, uid: Int) -> SelectionState? {
         states[ClipperSchema.stateKey(app: app, uid: uid)]
     }
 
     /// Calls `body` with the state of (`app`, `uid`), at once when cached, else after reading Redis
     /// (an unreadable state starts fresh rather than fail the query).
-    public func withState(app: String, uid: Int, _ body: @escaping (SelectionState) -> Void) {
+    func withState(app: String, uid: Int, _ body: @escaping (SelectionState) -> Void) {
         let key = ClipperSchema.stateKey(app: app, uid: uid)
         if let state = states[key] { return body(state) }
         if loading[key] != nil { loading[key]!.append(body); return }
@@ -50,18 +46,21 @@ public final class SelectionStateStore {
     }
 
     /// Re-reads a cached state another client changed (keyspace notification on DB 1).
-    public func refresh(channel: String) {
-        guard let separator = channel.range(of: "__:") else { return }
-        let key = String(channel[separator.upperBound...])
+    func refresh(key: String) {
         guard states[key] != nil, loading[key] == nil else { return }
         loading[key] = []
         read(key)
     }
 
+    /// Why a state could not be stored.
+    struct WriteError: Error, Equatable {
+        let message: String
+    }
+
     /// Applies one feedback's increments locally and atomically in Redis; `completion` gets
     /// the new state, or the Redis error (the update is then not acknowledged to the client).
-    public func apply(app: String, uid: Int, models: [String], increments: [String: Double],
-                      _ completion: @escaping (Result<SelectionState, APIError>) -> Void) {
+    func apply(app: String, uid: Int, models: [String], increments: [String: Double],
+               _ completion: @escaping (Result<SelectionState, WriteError>) -> Void) {
         let key = ClipperSchema.stateKey(app: app, uid: uid)
         var state = states[key] ?? SelectionState()
         let start = state.startingLogWeight
@@ -79,14 +78,14 @@ public final class SelectionStateStore {
         redis.pipeline(commands) { [logger] replies in
             if let error = replies.compactMap(\.errorMessage).first {
                 logger.error("cannot store selection state", metadata: ["key": "\(key)", "error": "\(error)"])
-                return completion(.failure(.redisUnavailable("The feedback was not stored: \(error)")))
+                return completion(.failure(WriteError(message: error)))
             }
             completion(.success(state))
         }
     }
 
     /// Forgets cached states of `app` (deleted or re-created).
-    public func forget(app: String) {
+    func forget(app: String) {
         states = states.filter { !$0.key.hasPrefix(app + ":") }
     }
 }

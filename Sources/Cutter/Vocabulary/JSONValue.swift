@@ -1,6 +1,6 @@
 /// A parsed JSON value. Numbers keep whether they were written as integers, because Clipper's
 /// input types distinguish `integers` from `doubles`.
-public enum JSONValue: Equatable, Sendable {
+enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double, isInteger: Bool)

@@ -1,12 +1,12 @@
 /// A strict RFC 8259 JSON parser over UTF-8 bytes for the predict and update bodies. Written by
 /// hand because Foundation's decoder alone costs about 4.4 µs on an 8-double body, more than the
 /// whole per-request budget of a cache hit (see README, "Performance").
-public struct JSONParser {
+struct JSONParser {
     /// Where and why parsing failed.
-    public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
-        public let offset: Int
-        public let reason: String
-        public var description: String { "\(reason) at offset \(offset)" }
+    struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+        let offset: Int
+        let reason: String
+        var description: String { "\(reason) at offset \(offset)" }
     }
 
     let bytes: [UInt8]
@@ -15,7 +15,7 @@ public struct JSONParser {
     private static let maxDepth = 64
 
     /// Parses a complete document.
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+    static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -218,88 +218,9 @@ public struct JSONParser {
     }
 
     mutating func parseNumber() throws(ParseError) -> JSONValue {
-        let start = index
-        var isInteger = true
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") else {
-            throw error("invalid value")
-        }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            skipDigits()
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            guard skipDigits() > 0 else { throw error("digits expected after '.'") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isInteger = false
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard skipDigits() > 0 else { throw error("digits expected in exponent") }
-        }
-        if let value = Self.fastDouble(bytes[start..<index]) { return .number(value, isInteger: isInteger) }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
+        guard let (end, isInteger) = JSONNumber.scan(bytes, from: index) else { throw error("invalid value") }
+        defer { index = end }
+        guard let value = JSONNumber.value(ofScanned: bytes[index..<end]) else { throw error("number out of range") }
         return .number(value, isInteger: isInteger)
-    }
-
-    private static let powersOfTen: [Double] = (0...22).map { exponent in (0..<exponent).reduce(1.0) { value, _ in value * 10 } }
-
-    /// Clinger's fast path: a number with at most 15 significant digits and a small decimal
-    /// exponent is an exact integer times or divided by an exact power of ten, so one IEEE
-    /// operation rounds it correctly. Covers the usual model input without building a String
-    /// for strtod. Nil when the fast path does not apply.
-    static func fastDouble(_ text: ArraySlice<UInt8>) -> Double? {
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var scale = 0
-        var exponent = 0
-        var negative = false
-        var index = text.startIndex
-        if text[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        var seenDot = false
-        while index < text.endIndex {
-            let byte = text[index]
-            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                if mantissa != 0 || byte != UInt8(ascii: "0") { digits += 1 }
-                guard digits <= 15 else { return nil }
-                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
-                if seenDot { scale += 1 }
-            } else if byte == UInt8(ascii: ".") {
-                seenDot = true
-            } else {
-                break
-            }
-            index += 1
-        }
-        if index < text.endIndex {  // exponent
-            index += 1
-            var exponentNegative = false
-            if text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") {
-                exponentNegative = text[index] == UInt8(ascii: "-")
-                index += 1
-            }
-            while index < text.endIndex {
-                exponent = exponent * 10 + Int(text[index] - UInt8(ascii: "0"))
-                guard exponent < 1000 else { return nil }
-                index += 1
-            }
-            if exponentNegative { exponent = -exponent }
-        }
-        let power = exponent - scale
-        guard abs(power) <= 22 else { return nil }
-        var value = Double(mantissa)
-        value = power < 0 ? value / powersOfTen[-power] : value * powersOfTen[power]
-        return negative ? -value : value
-    }
-
-    @discardableResult
-    private mutating func skipDigits() -> Int {
-        let start = index
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
-        return index - start
     }
 }

@@ -1,15 +1,15 @@
-public import ClipperRPC
+import ClipperRPC
 
 /// A decoded `POST /{app}/update` body (Clipper's feedback JSON).
-public struct Feedback: Equatable, Sendable {
+struct FeedbackRequest: Equatable, Sendable {
     /// The selection context (Clipper's user id); 0 when absent.
-    public var uid: Int
+    var uid: Int
     /// The input in its RPC wire layout.
-    public var input: [UInt8]
+    var input: [UInt8]
     /// The true label: a number or a string.
-    public var label: JSONValue
+    var label: JSONValue
 
-    public static func decode(_ body: [UInt8], type: InputType) throws(APIError) -> Feedback {
+    static func decode(_ body: [UInt8], type: InputType) throws(APIError) -> FeedbackRequest {
         let value: JSONValue
         do {
             value = try JSONParser.parse(body)
@@ -25,7 +25,7 @@ public struct Feedback: Equatable, Sendable {
         case .number, .string, .bool: break
         default: throw PredictRequest.jsonError("\"label\" must be a number or a string; found a \(label.typeName).")
         }
-        return Feedback(uid: try PredictRequest.decodeUID(object["uid"]),
+        return FeedbackRequest(uid: try PredictRequest.decodeUID(object["uid"]),
                         input: try PredictRequest.encode(input, type: type, field: "input"), label: label)
     }
 }

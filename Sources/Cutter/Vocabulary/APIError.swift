@@ -1,12 +1,10 @@
-import Foundation
-
 /// An error answered to an HTTP client as `{"error": ..., "cause": ...}` with its status.
-public struct APIError: Error, Equatable, Sendable {
-    public let status: Int
-    public let error: String
-    public let cause: String
+struct APIError: Error, Equatable, Sendable {
+    let status: Int
+    let error: String
+    let cause: String
 
-    public init(status: Int, error: String, cause: String) {
+    init(status: Int, error: String, cause: String) {
         self.status = status
         self.error = error
         self.cause = cause
@@ -20,15 +18,8 @@ public struct APIError: Error, Equatable, Sendable {
     }
     static let bodyTooLarge = APIError(status: 413, error: "Request too large", cause: "The request body exceeds the configured max_body_bytes.")
 
-    /// The JSON body.
-    public var json: [UInt8] {
+    /// The JSON body `{"error": ..., "cause": ...}`.
+    var json: [UInt8] {
         Array(#"{"error":\#(JSONText.quote(error)),"cause":\#(JSONText.quote(cause))}"#.utf8)
-    }
-}
-
-extension HTTPExchange {
-    /// Answers with `error`'s status and JSON body.
-    public func respond(_ error: APIError) {
-        respond(status: error.status, body: error.json)
     }
 }

@@ -1,0 +1,92 @@
+/// One predict query waiting for its outputs: each input asked of one or more models, combined
+/// by the application's selection policy when all answered or at the deadline, whichever is
+/// first. At the deadline the answer is formed from the models that made it (straggler
+/// mitigation); with none, it is the default. It completes exactly once, and never while its
+/// query is still being fanned out.
+final class PendingPrediction<Clock: Scheduler> {
+    /// One input and the models asked about it.
+    private struct Element {
+        let asked: [String]
+        var outputs: [[UInt8]?]
+        /// Why models gave no output (appended: most queries have none, and no array then).
+        var failures: [TaskFailure] = []
+        var remaining: Int
+    }
+
+    private let policy: any SelectionPolicy
+    private let reportsConfidence: Bool
+    private let confidenceThreshold: Double
+    private let state: SelectionState
+    private let firstQueryID: Int
+    private var elements: [Element]
+    /// Inputs still waiting for a model.
+    private var remaining: Int
+    private var isFanningOut = true
+    private var timer: Clock.Timer?
+    private var completion: (([Prediction]) -> Void)?
+
+    init(app: ApplicationRecord, policy: SelectionPolicyKind, state: SelectionState, firstQueryID: Int, asked: [[String]],
+         completion: @escaping ([Prediction]) -> Void) {
+        self.policy = policy.policy
+        reportsConfidence = policy.reportsConfidence
+        confidenceThreshold = app.confidenceThreshold
+        self.state = state
+        self.firstQueryID = firstQueryID
+        elements = asked.map { Element(asked: $0, outputs: Array(repeating: nil, count: $0.count), remaining: $0.count) }
+        remaining = elements.reduce(0) { $1.remaining > 0 ? $0 + 1 : $0 }
+        self.completion = completion
+    }
+
+    /// Records model `slot`'s result for input `index` (the predictor reports each once).
+    func set(_ index: Int, model slot: Int, _ result: Result<[UInt8], TaskFailure>) {
+        guard completion != nil, elements[index].remaining > 0 else { return }
+        switch result {
+        case .success(let output): elements[index].outputs[slot] = output
+        case .failure(let failure): elements[index].failures.append(failure)
+        }
+        elements[index].remaining -= 1
+        if elements[index].remaining == 0 {
+            remaining -= 1
+            if remaining == 0 && !isFanningOut { complete() }
+        }
+    }
+
+    /// Every task was asked for: answers now if all outputs are in (cache hits), else at
+    /// `deadline` at the latest.
+    func fannedOut(deadline: UInt64, clock: Clock) {
+        isFanningOut = false
+        if remaining == 0 { return complete() }
+        timer = clock.schedule(at: deadline) { [self] in complete() }
+    }
+
+    private func complete() {
+        guard let completion else { return }
+        self.completion = nil
+        timer?.cancel()
+        timer = nil
+        completion(elements.enumerated().map { index, element in prediction(element, queryID: firstQueryID + index) })
+    }
+
+    private func prediction(_ element: Element, queryID: Int) -> Prediction {
+        let combination = policy.combine(state, asked: element.asked, outputs: element.outputs)
+        let confidence = reportsConfidence ? combination.confidence : nil
+        guard let output = combination.output else {
+            return Prediction(queryID: queryID, output: nil, defaultExplanation: Self.explanation(element), confidence: confidence, models: [])
+        }
+        if combination.confidence < confidenceThreshold {
+            let explanation = "Confidence \(JSONText.rounded(combination.confidence)) is below the application's threshold \(JSONText.rounded(confidenceThreshold))"
+            return Prediction(queryID: queryID, output: nil, defaultExplanation: explanation, confidence: confidence, models: [])
+        }
+        return Prediction(queryID: queryID, output: output, defaultExplanation: nil, confidence: confidence, models: combination.models)
+    }
+
+    /// Why an input got no output.
+    private static func explanation(_ element: Element) -> String {
+        let failures = element.failures
+        if element.asked.isEmpty || (failures.count == element.asked.count && failures.allSatisfy({ $0 == .noReplica })) {
+            return Prediction.noModelExplanation
+        }
+        for case .modelFailed(let reason) in failures { return "The model failed on this input: \(reason)" }
+        return Prediction.timeoutExplanation
+    }
+}

@@ -1,0 +1,10 @@
+/// Why a model gave no output for one input.
+enum TaskFailure: Error, Equatable, Sendable {
+    /// The deadline passed before a container answered.
+    case deadlineExpired
+    /// The container answered the batch with a wrong number of outputs (the SDK's way to say
+    /// the model raised).
+    case modelFailed(String)
+    /// No container of the model is connected.
+    case noReplica
+}
