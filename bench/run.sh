@@ -53,7 +53,7 @@ deploy() { # model [container args...]
   curl -sf -XPOST localhost:18338/admin/add_model_links -d "{\"app_name\":\"app\",\"model_names\":[\"$model\"]}" >/dev/null
   $client_core .venv/bin/cutter-container --name "$model" --port 17070 "$@" >"$out/container-$model.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do grep -q "connected to" "$out/container-$model.log" && break; sleep 0.1; done
+  for _ in $(seq 100); do curl -s localhost:18337/metrics | grep -q "^cutter_model_replicas{model=\"$model:1\"} 1" && break; sleep 0.1; done
   curl -sf -XPOST localhost:18337/app/predict -d '{"input":[1.0]}' >/dev/null
 }
 stop_cutter() { kill "$cutter_pid"; wait "$cutter_pid" 2>/dev/null || true; }

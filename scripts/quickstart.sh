@@ -28,8 +28,9 @@ admin add_model_links '{"app_name": "sum-app", "model_names": ["sum"]}'
 printf '\n==> starting the example model container: cutter-container --model sum --name sum --version 1\n'
 .venv/bin/cutter-container --model sum --name sum --version 1 --input-type doubles --port 7000 >"$data/container.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q "connected to" "$data/container.log" 2>/dev/null && break; sleep 0.1; done
-sleep 0.2
+# Ready when cutter counts the container as a replica of sum:1 (its own metric, not the container's log).
+for _ in $(seq 100); do curl -s localhost:1337/metrics | grep -q '^cutter_model_replicas{model="sum:1"} 1' && break; sleep 0.1; done
+curl -s localhost:1337/metrics | grep -q '^cutter_model_replicas{model="sum:1"} 1' || { echo "the container did not register:"; cat "$data/container.log"; exit 1; }
 
 show -X POST localhost:1337/sum-app/predict -H 'Content-Type: application/json' -d '{"input": [1.0, 2.0, 3.0]}'
 show -X POST localhost:1337/sum-app/predict -H 'Content-Type: application/json' -d '{"input_batch": [[1.0], [2.0, 2.5]]}'

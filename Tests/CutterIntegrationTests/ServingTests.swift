@@ -175,6 +175,22 @@ struct ServingTests {
         #expect(try await cluster.metric(#"cutter_model_batch_size_count{model="batcher:1"}"#) ?? 300 < 300)
     }
 
+    @Test func addModelsBatchSizeCapsTheBatches() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.stop() }
+        // Clipper's add_model batch_size: a positive value caps the model's batches.
+        try await cluster.deploy(app: "capped", model: "batcher", sloMicros: 5_000_000, batchSize: 2)
+        try await cluster.startContainer(model: "sleep", name: "batcher", extra: ["--fixed-ms", "20"])
+        let sizes = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<100 {
+                group.addTask { try await cluster.predict("capped", #"{"input":[\#(index).0]}"#).object["output"] as? Int ?? 0 }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(sizes.allSatisfy { $0 == 1 || $0 == 2 }, "batch sizes seen: \(Set(sizes))")
+        #expect(sizes.contains(2), "the queue filled batches up to the cap: \(Set(sizes))")
+    }
+
     @Test func delayedBatchingWaitsForStragglingQueries() async throws {
         // Queries 20 ms apart: without a batch wait each would leave alone; with a 300 ms wait they
         // share one batch (the sleep model answers with the size of the batch it ran in).

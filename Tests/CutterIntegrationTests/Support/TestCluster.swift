@@ -124,10 +124,11 @@ final class TestCluster: @unchecked Sendable {
     func redisClient() throws -> RedisClient { try RedisClient(port: redisPort) }
 
     /// Registers app `app` with model `model` (version 1) linked, through the management API.
-    func deploy(app: String, model: String, inputType: String = "doubles", sloMicros: Int = 2_000_000, defaultOutput: String = "-1.0") async throws {
+    func deploy(app: String, model: String, inputType: String = "doubles", sloMicros: Int = 2_000_000, defaultOutput: String = "-1.0",
+                batchSize: Int = -1) async throws {
         let replies = [
             try await admin("add_app", #"{"name":"\#(app)","input_type":"\#(inputType)","default_output":"\#(defaultOutput)","latency_slo_micros":\#(sloMicros)}"#),
-            try await admin("add_model", #"{"model_name":"\#(model)","model_version":"1","input_type":"\#(inputType)","labels":[],"container_name":"NO_CONTAINER","model_data_path":"DEPRECATED","batch_size":-1}"#),
+            try await admin("add_model", #"{"model_name":"\#(model)","model_version":"1","input_type":"\#(inputType)","labels":[],"container_name":"NO_CONTAINER","model_data_path":"DEPRECATED","batch_size":\#(batchSize)}"#),
             try await admin("add_model_links", #"{"app_name":"\#(app)","model_names":["\#(model)"]}"#),
         ]
         for reply in replies where reply.status != 200 { throw TestFailure("deploy failed: \(reply.status) \(reply.body)") }
