@@ -4,10 +4,12 @@
 #   (b) Cutter answering a cached query;
 #   (c) Cutter with the Python `noop` container and distinct inputs (cache off);
 #   (d) Cutter with the `sleep` model (1 ms per batch + 0.02 ms per input), distinct inputs.
-# (a) and (b) run alternately, three times each, and their medians make the ratio, because the
-# machine is shared and noisy: compare ratios from one run, not absolute figures. The servers
+# (a), (b) and (c) run in three alternating rounds and their medians make the ratios, because the
+# machine is shared and noisy: compare ratios from one run, not absolute figures. With
+# BASELINE=path/to/another/cutter, (b) and (c) also run that binary in every round, alternated
+# with this one, so a change is judged against the code before it in the same run. The servers
 # are pinned to core 0 and wrk (and the Python container) to core 1 when taskset exists.
-# Prints rps, p50, p99 for each and the ratios (b)/(a), (c)/(a). Run: ./bench/run.sh [seconds]
+# Run: [BASELINE=/path/to/old/cutter] ./bench/run.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
@@ -28,7 +30,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then server_core="task
 load() { # name url distinct
   local line
   line=$(DISTINCT=$3 $client_core wrk -t2 -c64 -d"${duration}s" -s bench/predict.lua "$2" | grep '^RESULT')
-  printf '%-36s %s\n' "$1" "${line#RESULT }" | tee -a "$out/results.txt" >&2
+  printf '%-44s %s\n' "$1" "${line#RESULT }" | tee -a "$out/results.txt" >&2
   echo "$line" | sed -E 's/.*rps=([0-9]+).*/\1/'
 }
 
@@ -38,13 +40,17 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 $server_core "$out/fixed_evhttp" 18080 & pids+=($!)
 
-start_cutter() { # extra settings...
+start_cutter() { # binary [extra settings...]
+  local binary=$1; shift
   rm -rf "$out/redis"
-  $server_core .build/release/cutter serve --query-port 18337 --management-port 18338 --rpc-port 17070 \
+  # Built-in defaults for every binary: an older one may not know a setting of config/cutter.conf.
+  : >"$out/empty.conf"
+  $server_core "$binary" serve --config "$out/empty.conf" --query-port 18337 --management-port 18338 --rpc-port 17070 \
     --embedded-redis-port 16390 --redis-data-dir "$out/redis" --log-level warning "$@" >"$out/cutter.log" 2>&1 &
   cutter_pid=$!
   pids+=($cutter_pid)
   for _ in $(seq 100); do curl -sf localhost:18337/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -sf localhost:18337/readyz >/dev/null || { echo "$binary did not start:" >&2; cat "$out/cutter.log" >&2; exit 1; }
 }
 deploy() { # model [container args...]
   local model=$1; shift
@@ -52,36 +58,50 @@ deploy() { # model [container args...]
   curl -sf -XPOST localhost:18338/admin/add_model -d "{\"model_name\":\"$model\",\"model_version\":\"1\",\"input_type\":\"doubles\"}" >/dev/null
   curl -sf -XPOST localhost:18338/admin/add_model_links -d "{\"app_name\":\"app\",\"model_names\":[\"$model\"]}" >/dev/null
   $client_core .venv/bin/cutter-container --name "$model" --port 17070 "$@" >"$out/container-$model.log" 2>&1 &
-  pids+=($!)
+  container_pid=$!
+  pids+=($container_pid)
+  # Ready when cutter counts the container as a replica (its metric, not the container's log).
   for _ in $(seq 100); do curl -s localhost:18337/metrics | grep -q "^cutter_model_replicas{model=\"$model:1\"} 1" && break; sleep 0.1; done
   curl -sf -XPOST localhost:18337/app/predict -d '{"input":[1.0]}' >/dev/null
 }
-stop_cutter() { kill "$cutter_pid"; wait "$cutter_pid" 2>/dev/null || true; }
+stop_cutter() {
+  kill "$container_pid" "$cutter_pid" 2>/dev/null || true
+  wait "$container_pid" "$cutter_pid" 2>/dev/null || true
+}
 
-start_cutter
-deploy noop --model noop
-for url in http://127.0.0.1:18080/app/predict http://127.0.0.1:18337/app/predict; do  # warm-up
-  $client_core wrk -t2 -c64 -d2s -s bench/predict.lua "$url" >/dev/null
-done
-as=(); bs=()
+binaries=(.build/release/cutter)
+labels=(this)
+if [ -n "${BASELINE:-}" ]; then binaries+=("$BASELINE"); labels+=(baseline); fi
+
+as=(); declare -A bs cs
 for round in 1 2 3; do
   as+=("$(load "(a) C evhttp fixed body, round $round" http://127.0.0.1:18080/app/predict 0)")
-  bs+=("$(load "(b) Cutter cached query, round $round" http://127.0.0.1:18337/app/predict 0)")
+  for index in "${!binaries[@]}"; do
+    binary=${binaries[$index]}; label=${labels[$index]}
+    start_cutter "$binary"
+    deploy noop --model noop
+    $client_core wrk -t2 -c64 -d2s -s bench/predict.lua http://127.0.0.1:18337/app/predict >/dev/null  # warm-up
+    bs[$label]+=" $(load "(b) $label: cached query, round $round" http://127.0.0.1:18337/app/predict 0)"
+    stop_cutter
+    start_cutter "$binary" --set cache_bytes=0
+    deploy noop --model noop
+    cs[$label]+=" $(load "(c) $label: Python noop, no cache, round $round" http://127.0.0.1:18337/app/predict 1)"
+    stop_cutter
+  done
 done
-a=$(median "${as[@]}"); b=$(median "${bs[@]}")
-echo "medians: (a) $a rps, (b) $b rps" | tee -a "$out/results.txt"
-stop_cutter
+a=$(median "${as[@]}")
 
-start_cutter --set cache_bytes=0
-deploy noop --model noop
-c=$(load "(c) Cutter + Python noop, no cache" http://127.0.0.1:18337/app/predict 1)
-stop_cutter
-
-start_cutter --set cache_bytes=0
+start_cutter .build/release/cutter --set cache_bytes=0
 deploy sleeper --model sleep --fixed-ms 1 --per-item-ms 0.02
-d=$(load "(d) Cutter + Python sleep model" http://127.0.0.1:18337/app/predict 1)
+d=$(load "(d) this: Python sleep model" http://127.0.0.1:18337/app/predict 1)
 curl -s localhost:18337/metrics | grep -E '^cutter_model_batch_size_(sum|count)' | tee -a "$out/results.txt"
 stop_cutter
 
-awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN {
-  printf "ratios: (b)/(a) = %.2f   (c)/(a) = %.2f   (d)/(a) = %.2f\n", b / a, c / a, d / a }' | tee -a "$out/results.txt"
+for label in "${labels[@]}"; do
+  # shellcheck disable=SC2086
+  b=$(median ${bs[$label]}); c=$(median ${cs[$label]})
+  awk -v l="$label" -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
+    printf "%-8s medians: (a) %d  (b) %d  (c) %d rps   ratios: (b)/(a) = %.2f   (c)/(a) = %.2f\n", l, a, b, c, b / a, c / a }' \
+    | tee -a "$out/results.txt"
+done
+awk -v a="$a" -v d="$d" 'BEGIN { printf "this     (d)/(a) = %.2f\n", d / a }' | tee -a "$out/results.txt"

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+printf '\n==> Layers: no dependency cycle between the folders of Sources/Cutter, C only in its wrappers\n'
+python3 scripts/check-layers.py
 printf '\n==> Python container SDK tests (pytest)\n'
 .venv/bin/python -m pytest -q containers/python/tests
 printf '\n==> Clipper compatibility: the real clipper_admin 0.4.1 drives cutter (pytest, own venv .venv-compat)\n'

@@ -12,28 +12,33 @@ final class PredictionTask {
     let latencyObjective: UInt64
     /// When its queue took it (monotonic ns), the start of delayed batching's wait.
     var enqueuedAt: UInt64 = 0
-    private var completions: [Completion]
+    private var completion: Completion?
+    /// Completions of the queries that joined it; empty, and not allocated, for most tasks.
+    private var joined: [Completion] = []
     private(set) var isDone = false
 
     init(input: [UInt8], deadline: UInt64, latencyObjective: UInt64, completion: @escaping Completion) {
         self.input = input
         self.deadline = deadline
         self.latencyObjective = latencyObjective
-        completions = [completion]
+        self.completion = completion
     }
 
     /// Another query waits for the same output, until `deadline`.
     func join(deadline: UInt64, _ completion: @escaping Completion) {
         self.deadline = max(self.deadline, deadline)
-        completions.append(completion)
+        joined.append(completion)
     }
 
     /// Delivers the result to every waiter, once; later calls are ignored.
     func finish(_ result: Result<[UInt8], TaskFailure>) {
         guard !isDone else { return }
         isDone = true
-        let waiting = completions
-        completions = []
+        let first = completion
+        let waiting = joined
+        completion = nil
+        joined = []
+        first?(result)
         for completion in waiting { completion(result) }
     }
 }

@@ -33,12 +33,12 @@ final class Predictor<Clock: Scheduler> {
             return task.join(deadline: deadline, completion)
         }
         metrics.cache(modelKey, hit: false)
-        // The first completion keeps the books, so the waiters find the output cached.
+        // The task's own completion keeps the books first, so every waiter finds the output cached.
         let task = PredictionTask(input: input, deadline: deadline, latencyObjective: latencyObjective) { [unowned self] result in
             inFlight[key] = nil
             if case .success(let output) = result { cache.store(output, for: key) }
+            completion(result)
         }
-        task.join(deadline: deadline, completion)
         inFlight[key] = task
         submit(task, modelKey)
     }

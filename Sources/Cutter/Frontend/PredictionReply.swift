@@ -4,7 +4,7 @@
 enum PredictionReply {
     /// The reply body. Written as bytes: building it as a String and copying it out cost a
     /// measurable share of a cache hit (perf, cached-query benchmark).
-    static func body(_ predictions: [Prediction], isBatch: Bool, defaultOutput: [UInt8]) -> [UInt8] {
+    static func body(_ predictions: [Prediction], isBatch: Bool, defaultOutput: String) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(64 + 96 * predictions.count)
         if isBatch { body += #"{"batch_predictions":["#.utf8 }
@@ -17,7 +17,7 @@ enum PredictionReply {
                 JSONText.appendOutputValue(output, to: &body)
                 body += #","default":false"#.utf8
             } else {
-                JSONText.appendOutputValue(defaultOutput, to: &body)
+                JSONText.appendOutputValue(Array(defaultOutput.utf8), to: &body)
                 body += #","default":true,"default_explanation":"#.utf8
                 body += JSONText.quote(prediction.defaultExplanation ?? Prediction.timeoutExplanation).utf8
             }

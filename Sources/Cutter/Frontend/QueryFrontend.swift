@@ -65,13 +65,16 @@ final class QueryFrontend {
             metrics.queryError(app: app.name)
             return exchange.respond(error)
         }
+        let isBatch = request.isBatch
+        let defaultOutput = app.defaultOutput
+        let reportsConfidence = app.policy?.reportsConfidence == true
         processor.predict(app: app, inputs: request.inputs, uid: request.uid, arrival: exchange.arrival) { result in
             switch result {
             case .failure(let error):
                 exchange.respond(error)
             case .success(let predictions):
-                let body = PredictionReply.body(predictions, isBatch: request.isBatch, defaultOutput: Array(app.defaultOutput.utf8))
-                let headers = app.policy?.reportsConfidence == true ? [("X-Cutter-Models", PredictionReply.answeringModels(predictions))] : []
+                let body = PredictionReply.body(predictions, isBatch: isBatch, defaultOutput: defaultOutput)
+                let headers = reportsConfidence ? [("X-Cutter-Models", PredictionReply.answeringModels(predictions))] : []
                 exchange.respond(status: 200, body: body, headers: headers)
             }
         }

@@ -9,13 +9,15 @@ final class PendingFeedback<Clock: Scheduler> {
     private var missing: [String] = []
     private var remaining: Int
     private var isFanningOut = true
+    private let clock: Clock
     private var timer: Clock.Timer?
     private var completion: ((_ losses: [Loss], _ missing: [String]) -> Void)?
 
     /// Waits for `models` answers; `completion` gets the losses of those that answered and the
     /// names of those that did not.
-    init(models: Int, completion: @escaping (_ losses: [Loss], _ missing: [String]) -> Void) {
+    init(models: Int, clock: Clock, completion: @escaping (_ losses: [Loss], _ missing: [String]) -> Void) {
         remaining = models
+        self.clock = clock
         self.completion = completion
     }
 
@@ -34,7 +36,7 @@ final class PendingFeedback<Clock: Scheduler> {
     }
 
     /// Every model was asked: completes now if all answered, else at `deadline` at the latest.
-    func fannedOut(deadline: UInt64, clock: Clock) {
+    func fannedOut(deadline: UInt64) {
         isFanningOut = false
         if remaining == 0 { return complete() }
         timer = clock.schedule(at: deadline) { [self] in complete() }

@@ -22,18 +22,29 @@ final class PendingPrediction<Clock: Scheduler> {
     /// Inputs still waiting for a model.
     private var remaining: Int
     private var isFanningOut = true
+    private let clock: Clock
     private var timer: Clock.Timer?
-    private var completion: (([Prediction]) -> Void)?
+    private let appName: String
+    private let arrival: UInt64
+    private let metrics: ServingMetrics
+    private var completion: QueryProcessor<Clock>.PredictCompletion?
 
+    /// - Parameters:
+    ///   - asked: per input, the models asked, in the order their results will be reported.
+    ///   - arrival: when the query arrived, for its latency metric.
     init(app: ApplicationRecord, policy: SelectionPolicyKind, state: SelectionState, firstQueryID: Int, asked: [[String]],
-         completion: @escaping ([Prediction]) -> Void) {
+         arrival: UInt64, clock: Clock, metrics: ServingMetrics, completion: @escaping QueryProcessor<Clock>.PredictCompletion) {
         self.policy = policy.policy
         reportsConfidence = policy.reportsConfidence
         confidenceThreshold = app.confidenceThreshold
+        appName = app.name
         self.state = state
         self.firstQueryID = firstQueryID
         elements = asked.map { Element(asked: $0, outputs: Array(repeating: nil, count: $0.count), remaining: $0.count) }
         remaining = elements.reduce(0) { $1.remaining > 0 ? $0 + 1 : $0 }
+        self.arrival = arrival
+        self.clock = clock
+        self.metrics = metrics
         self.completion = completion
     }
 
@@ -53,7 +64,7 @@ final class PendingPrediction<Clock: Scheduler> {
 
     /// Every task was asked for: answers now if all outputs are in (cache hits), else at
     /// `deadline` at the latest.
-    func fannedOut(deadline: UInt64, clock: Clock) {
+    func fannedOut(deadline: UInt64) {
         isFanningOut = false
         if remaining == 0 { return complete() }
         timer = clock.schedule(at: deadline) { [self] in complete() }
@@ -64,7 +75,10 @@ final class PendingPrediction<Clock: Scheduler> {
         self.completion = nil
         timer?.cancel()
         timer = nil
-        completion(elements.enumerated().map { index, element in prediction(element, queryID: firstQueryID + index) })
+        let predictions = elements.enumerated().map { index, element in prediction(element, queryID: firstQueryID + index) }
+        let defaults = predictions.reduce(0) { $1.output == nil ? $0 + 1 : $0 }
+        metrics.queries(app: appName, count: predictions.count, defaults: defaults, nanoseconds: clock.now &- arrival)
+        completion(.success(predictions))
     }
 
     private func prediction(_ element: Element, queryID: Int) -> Prediction {

@@ -27,45 +27,39 @@ final class QueryProcessor<Clock: Scheduler> {
         self.random = random
     }
 
+    /// How a predict call ends: one prediction per input, or an error.
+    typealias PredictCompletion = (Result<[Prediction], APIError>) -> Void
+
     /// Predicts `inputs` (in the app's wire layout) for context `uid`, by the deadline that
-    /// started at `arrival`. `completion` gets one prediction per input, or an error.
-    func predict(app: ApplicationRecord, inputs: [[UInt8]], uid: Int, arrival: UInt64,
-                 _ completion: @escaping (Result<[Prediction], APIError>) -> Void) {
+    /// started at `arrival`. `completion` runs once.
+    func predict(app: ApplicationRecord, inputs: [[UInt8]], uid: Int, arrival: UInt64, _ completion: @escaping PredictCompletion) {
         guard let policy = app.policy else { return completion(.failure(Self.invalidPolicy(app))) }
         let deadline = arrival + UInt64(app.latencySLOMicros) * 1000
-        let query = Query(app: app, policy: policy, inputs: inputs, arrival: arrival, deadline: deadline,
-                          models: registry.servingModels(app: app.name), names: registry.servingModelNames(app: app.name),
-                          completion: completion)
-        guard policy.learnsFromFeedback else { return fanOut(query, state: SelectionState()) }
-        if let state = states.cachedState(app: app.name, uid: uid) { return fanOut(query, state: state) }
+        // Models and their names are read together: a link may change while the state loads.
+        let models = registry.servingModels(app: app.name)
+        let names = registry.servingModelNames(app: app.name)
+        guard policy.learnsFromFeedback else {
+            return fanOut(app, policy, SelectionState(), inputs, models, names, arrival, deadline, completion)
+        }
+        if let state = states.cachedState(app: app.name, uid: uid) {
+            return fanOut(app, policy, state, inputs, models, names, arrival, deadline, completion)
+        }
         // The state must come from Redis first; that wait is bounded by the deadline too.
         var answered = false
         let deadlineGuard = clock.schedule(at: deadline) { [self] in
             answered = true
-            let explanation = query.names.isEmpty ? Prediction.noModelExplanation : Prediction.timeoutExplanation
-            complete(query, with: allocateIDs(inputs.count).map {
+            let explanation = names.isEmpty ? Prediction.noModelExplanation : Prediction.timeoutExplanation
+            let predictions = allocateIDs(inputs.count).map {
                 Prediction(queryID: $0, output: nil, defaultExplanation: explanation, confidence: 0, models: [])
-            })
+            }
+            metrics.queries(app: app.name, count: predictions.count, defaults: predictions.count, nanoseconds: clock.now &- arrival)
+            completion(.success(predictions))
         }
         states.withState(app: app.name, uid: uid) { [self] state in
             guard !answered else { return }
             deadlineGuard.cancel()
-            fanOut(query, state: state)
+            fanOut(app, policy, state, inputs, models, names, arrival, deadline, completion)
         }
-    }
-
-    /// One predict call, as `predict` resolved it.
-    private struct Query {
-        let app: ApplicationRecord
-        let policy: SelectionPolicyKind
-        let inputs: [[UInt8]]
-        let arrival: UInt64
-        let deadline: UInt64
-        /// The models the app's queries go to, and their names (read together: a link may change
-        /// while the state loads).
-        let models: [ModelRecord]
-        let names: [String]
-        let completion: (Result<[Prediction], APIError>) -> Void
     }
 
     private func allocateIDs(_ count: Int) -> Range<Int> {
@@ -73,28 +67,25 @@ final class QueryProcessor<Clock: Scheduler> {
         return nextQueryID..<(nextQueryID + count)
     }
 
-    private func fanOut(_ query: Query, state: SelectionState) {
-        let ids = allocateIDs(query.inputs.count)
-        let selection = query.policy.policy
-        let asked = query.inputs.map { _ in selection.select(state, models: query.names, random: &random) }
-        let pending = PendingPrediction<Clock>(app: query.app, policy: query.policy, state: state, firstQueryID: ids.lowerBound,
-                                               asked: asked) { [self] predictions in complete(query, with: predictions) }
-        let objective = query.deadline - query.arrival
-        for (index, input) in query.inputs.enumerated() {
+    /// Selects the models of every input, asks them, and lets a `PendingPrediction` answer.
+    private func fanOut(_ app: ApplicationRecord, _ policy: SelectionPolicyKind, _ state: SelectionState, _ inputs: [[UInt8]],
+                        _ models: [ModelRecord], _ names: [String], _ arrival: UInt64, _ deadline: UInt64,
+                        _ completion: @escaping PredictCompletion) {
+        let ids = allocateIDs(inputs.count)
+        let selection = policy.policy
+        let asked = inputs.map { _ in selection.select(state, models: names, random: &random) }
+        let pending = PendingPrediction(app: app, policy: policy, state: state, firstQueryID: ids.lowerBound, asked: asked,
+                                        arrival: arrival, clock: clock, metrics: metrics, completion: completion)
+        let objective = deadline - arrival
+        for (index, input) in inputs.enumerated() {
             for (slot, model) in asked[index].enumerated() {
-                let modelKey = query.models.first { $0.name == model }!.key
-                predictor.predict(modelKey: modelKey, input: input, deadline: query.deadline, latencyObjective: objective) { result in
+                let modelKey = models.first { $0.name == model }!.key
+                predictor.predict(modelKey: modelKey, input: input, deadline: deadline, latencyObjective: objective) { result in
                     pending.set(index, model: slot, result)
                 }
             }
         }
-        pending.fannedOut(deadline: query.deadline, clock: clock)
-    }
-
-    private func complete(_ query: Query, with predictions: [Prediction]) {
-        let defaults = predictions.reduce(0) { $1.output == nil ? $0 + 1 : $0 }
-        metrics.queries(app: query.app.name, count: predictions.count, defaults: defaults, nanoseconds: clock.now &- query.arrival)
-        query.completion(.success(predictions))
+        pending.fannedOut(deadline: deadline)
     }
 
     /// Feedback: the policy's models are asked for their output on `input` (from the cache when
@@ -118,7 +109,7 @@ final class QueryProcessor<Clock: Scheduler> {
             // Feedback is not latency-critical: it may wait for the models at least a second.
             let objective = UInt64(max(app.latencySLOMicros, 1_000_000)) * 1000
             let deadline = arrival + objective
-            let pending = PendingFeedback<Clock>(models: scored.count) { [self] losses, missing in
+            let pending = PendingFeedback(models: scored.count, clock: clock) { [self] losses, missing in
                 guard !losses.isEmpty else {
                     logger.warning("feedback not applied: no model answered", metadata: ["app": "\(app.name)", "models": "\(missing)"])
                     return completion(.failure(APIError(status: 503, error: "Feedback not applied",
@@ -146,7 +137,7 @@ final class QueryProcessor<Clock: Scheduler> {
                     }
                 }
             }
-            pending.fannedOut(deadline: deadline, clock: clock)
+            pending.fannedOut(deadline: deadline)
         }
     }
 
