@@ -192,9 +192,10 @@ struct ServingTests {
     }
 
     @Test func delayedBatchingWaitsForStragglingQueries() async throws {
-        // Queries 20 ms apart: without a batch wait each would leave alone; with a 300 ms wait they
-        // share one batch (the sleep model answers with the size of the batch it ran in).
-        let cluster = try await TestCluster(settings: ["batch_wait_micros=300000"])
+        // Queries 20 ms apart: without a batch wait each would leave alone; with a 1 s wait they
+        // share one batch (the sleep model answers with the size of the batch it ran in). The
+        // queue's own timing is unit-tested on a manual clock (ModelQueueTests).
+        let cluster = try await TestCluster(settings: ["batch_wait_micros=1000000"])
         defer { cluster.stop() }
         try await cluster.deploy(app: "app", model: "batcher", sloMicros: 5_000_000)
         try await cluster.startContainer(model: "sleep", name: "batcher", extra: ["--fixed-ms", "1"])
