@@ -77,7 +77,7 @@ struct ServingTests {
         #expect(reply.object["default"] as? Bool == true)
         #expect(reply.object["output"] as? String == "fallback")
         #expect(reply.object["default_explanation"] as? String == "Failed to retrieve a prediction response within the specified latency SLO")
-        #expect(try await cluster.metric(#"cutter_app_defaults_total{app="slow-app"}"#) == 1)
+        #expect(try await cluster.metric(#"cutter_app_defaults_total{app="slow-app",reason="timeout"}"#) == 1)
     }
 
     @Test func aModelErrorIsAnsweredWithTheDefaultAndTheContainerLivesOn() async throws {

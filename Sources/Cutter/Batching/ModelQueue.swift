@@ -1,17 +1,26 @@
 import ClipperRPC
 import Logging
 
-/// The queue of one model version and the state of its replicas: tasks wait here, are cut into
-/// batches sized per replica by AIMD, and go to the replica with the least outstanding work. It
-/// tracks every batch until its replica answers, and puts the tasks of a lost replica's batches
-/// back at the front.
+/// The queue of one model version and the state of its replicas. It schedules by each replica's
+/// latency profile (Clockwork's lesson): a task that could not be answered before its deadline is
+/// refused at once (`enqueue` sheds it), tasks leave earliest deadline first, each batch is as
+/// large as still completes before the earliest deadline in it, and a batch far past its profile
+/// marks its replica stalled and goes to another. Until a replica's profile has seen a few
+/// batches, AIMD sizes its batches. It tracks every batch until its replica answers, and puts
+/// the tasks of a lost replica's batches back in the queue.
 final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
-    /// A replica and its batching state.
+    /// A replica and its scheduling state.
     final class ReplicaState {
         let replica: Replica
         var sizer: AIMDBatchSizer
-        /// Batches sent and not yet answered.
+        var profile = LatencyProfile()
+        /// Batches sent and not yet answered (or given up on).
         var outstanding = 0
+        /// When, by its profile, it is done with what it was sent (monotonic ns).
+        var busyUntil: UInt64 = 0
+        /// Batches it overran; it takes no work until it answers one of them.
+        var overrun: Set<UInt32> = []
+        var isStalled: Bool { !overrun.isEmpty }
         init(replica: Replica, sizer: AIMDBatchSizer) {
             self.replica = replica
             self.sizer = sizer
@@ -21,21 +30,26 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     /// A batch sent to a replica and not yet answered.
     private struct Batch {
         let replica: ReplicaState
-        let tasks: [PredictionTask]
+        let entries: [TaskHeap.Entry]
         let sentAt: UInt64
+        /// When the batch counts as overrun: 5 × its profile's p99 and past its earliest deadline.
+        let overrunAt: UInt64
     }
+
+    /// How far past its p99 a batch may run before its replica counts as stalled.
+    static var overrunFactor: Double { 5 }
 
     let modelKey: String
     let inputType: InputType
     private let clock: Clock
     private let metrics: ServingMetrics
     private let logger: Logger
-    /// Waiting tasks are `tasks[head...]`: taking from the front moves `head`, and the array is
-    /// compacted only now and then, so dispatch does not shift the queue per batch.
-    private var tasks: [PredictionTask] = []
-    private var head = 0
+    private var waiting = TaskHeap()
     private(set) var replicas: [ReplicaState] = []
     private var inFlight: [UInt32: Batch] = [:]
+    /// Batches given up on as overrun, kept until their replica answers or leaves: a late answer
+    /// still serves the tasks that wait for it.
+    private var overrun: [UInt32: Batch] = [:]
     private var nextBatchID: UInt32 = 0
     /// One batch at a time per replica: a replica computes one batch at a time, and a second one
     /// queued behind it would only wait there, out of reach of the batches that follow.
@@ -43,9 +57,12 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     private var batchSizeBound: Int
     private let batchWait: UInt64
     private var waitTimer: Clock.Timer?
+    private var watchdog: Clock.Timer?
+    /// When the armed watchdog fires.
+    private var watchdogAt: UInt64 = 0
 
     /// - Parameters:
-    ///   - batchSizeBound: the largest batch AIMD may reach.
+    ///   - batchSizeBound: the largest batch.
     ///   - batchWait: how long (ns) a shallow queue waits for more tasks before it sends (delayed batching).
     init(modelKey: String, inputType: InputType, batchSizeBound: Int, batchWait: UInt64, clock: Clock,
          metrics: ServingMetrics, logger: Logger) {
@@ -59,11 +76,13 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     }
 
     /// Tasks waiting to be sent.
-    var length: Int { tasks.count - head }
+    var length: Int { waiting.count }
     /// Whether any replica is connected.
     var hasReplicas: Bool { !replicas.isEmpty }
     /// Batches sent and not yet answered.
     var batchesInFlight: Int { inFlight.count }
+    /// Replicas that overran a batch and have not answered since.
+    var stalledReplicas: Int { replicas.reduce(0) { $1.isStalled ? $0 + 1 : $0 } }
 
     /// Sets the largest batch, for every replica (add_model's `batch_size` changed).
     func setBatchSizeBound(_ bound: Int) {
@@ -71,10 +90,18 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         for state in replicas { state.sizer.upperBound = batchSizeBound }
     }
 
-    /// Queues a task and sends what can be sent.
+    /// Queues a task and sends what can be sent, or refuses it at once: with `.shed` when, by the
+    /// profiles and the work queued ahead, it could not be answered before its deadline, and with
+    /// `.unresponsive` when every replica is stalled. A refused task is never sent to a model.
     func enqueue(_ task: PredictionTask) {
-        task.enqueuedAt = clock.now
-        tasks.append(task)
+        let now = clock.now
+        guard replicas.contains(where: { !$0.isStalled }) else { return task.finish(.failure(.unresponsive)) }
+        if let completion = estimatedCompletion(ofTaskAfter: waiting.count, now: now), completion > task.deadline {
+            metrics.shed(modelKey)
+            return task.finish(.failure(.shed))
+        }
+        task.enqueuedAt = now
+        waiting.push(task)
         dispatch()
         metrics.queueLength(modelKey, length)
     }
@@ -82,125 +109,216 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     /// A replica joined: it takes batches from now on.
     func add(_ replica: Replica) {
         replicas.append(ReplicaState(replica: replica, sizer: AIMDBatchSizer(upperBound: batchSizeBound)))
+        reportReplicas()
         dispatch()
     }
 
     /// A replica is gone. Its batches in flight will never be answered: their tasks go back to
-    /// the front, where another replica takes them if their deadline allows; else they expire to
+    /// the queue, where another replica takes them if their deadline allows; else they expire to
     /// the default. With no replica left every waiting task fails at once with `.noReplica`.
     func remove(_ replica: Replica) {
         guard let index = replicas.firstIndex(where: { $0.replica === replica }) else { return }
         let state = replicas.remove(at: index)
-        let lost = inFlight.filter { $0.value.replica === state }.sorted { $0.key < $1.key }
-        var returned: [PredictionTask] = []
-        for (id, batch) in lost {
-            inFlight[id] = nil
-            returned += batch.tasks
-        }
-        if !returned.isEmpty {
-            logger.warning("replica lost with batches in flight; re-queueing", metadata: ["model": "\(modelKey)", "tasks": "\(returned.count)"])
-            tasks.replaceSubrange(0..<head, with: returned)
-            head = 0
+        let lost = inFlight.filter { $0.value.replica === state }
+        for id in lost.keys { inFlight[id] = nil }
+        for id in state.overrun { overrun[id] = nil }
+        let returned = lost.values.reduce(0) { $0 + $1.entries.count }
+        if returned > 0 {
+            logger.warning("replica lost with batches in flight; re-queueing", metadata: ["model": "\(modelKey)", "tasks": "\(returned)"])
+            for batch in lost.values { batch.entries.forEach { waiting.push($0) } }
         }
         if replicas.isEmpty {
             failWaiting(.noReplica)
         } else {
             dispatch()
         }
+        reportReplicas()
     }
 
     /// `replica` answered batch `id` with `outputs`, one per input in order; the wrong count is
     /// the SDK's way to say the model failed on the batch.
     func completed(_ replica: Replica, batch id: UInt32, outputs: [[UInt8]]) {
         // Checked before removal: a replica answering another's batch id must not lose that batch.
+        if let batch = overrun[id], batch.replica.replica === replica {
+            // A stalled replica answered after all: it takes work again, its profile learns how
+            // slow it was, and any task still waiting gets the output.
+            overrun[id] = nil
+            batch.replica.overrun.remove(id)
+            logger.notice("stalled replica answered again", metadata: ["model": "\(modelKey)"])
+            finish(batch, outputs: outputs, latency: clock.now &- batch.sentAt)
+            reportReplicas()
+            return dispatch()
+        }
         guard let batch = inFlight[id], batch.replica.replica === replica else {
             logger.debug("ignoring an answer to an unknown batch", metadata: ["model": "\(modelKey)", "batch": "\(id)"])
             return
         }
         inFlight[id] = nil
-        let latency = clock.now &- batch.sentAt
         batch.replica.outstanding -= 1
-        let target = batch.tasks.map(\.latencyObjective).min() ?? 0
-        // The batch's own latency may use half of the objective: the other half is queueing.
-        batch.replica.sizer.observe(size: batch.tasks.count, latency: Double(latency), target: Double(target) / 2)
-        metrics.batchLatency(modelKey, nanoseconds: latency)
-        if outputs.count == batch.tasks.count {
-            for (task, output) in zip(batch.tasks, outputs) { task.finish(.success(output)) }
-        } else {
-            let reason = "model \(modelKey) returned \(outputs.count) outputs for a batch of \(batch.tasks.count)"
-            logger.warning("model failed a batch", metadata: ["model": "\(modelKey)", "outputs": "\(outputs.count)", "batch": "\(batch.tasks.count)"])
-            for task in batch.tasks { task.finish(.failure(.modelFailed(reason))) }
-        }
+        finish(batch, outputs: outputs, latency: clock.now &- batch.sentAt)
         dispatch()
+    }
+
+    /// Learns from a batch's latency and delivers its outputs.
+    private func finish(_ batch: Batch, outputs: [[UInt8]], latency: UInt64) {
+        let state = batch.replica
+        let target = batch.entries.map(\.task.latencyObjective).min() ?? 0
+        // The batch's own latency may use half of the objective: the other half is queueing.
+        state.sizer.observe(size: batch.entries.count, latency: Double(latency), target: Double(target) / 2)
+        state.profile.observe(size: batch.entries.count, latency: latency)
+        metrics.batchLatency(modelKey, nanoseconds: latency)
+        if state.profile.isReady {
+            metrics.profile(modelKey, p99: state.profile.p99, intercept: state.profile.intercept, slope: state.profile.slope)
+        }
+        if outputs.count == batch.entries.count {
+            for (entry, output) in zip(batch.entries, outputs) { entry.task.finish(.success(output)) }
+        } else {
+            let reason = "model \(modelKey) returned \(outputs.count) outputs for a batch of \(batch.entries.count)"
+            logger.warning("model failed a batch", metadata: ["model": "\(modelKey)", "outputs": "\(outputs.count)", "batch": "\(batch.entries.count)"])
+            for entry in batch.entries { entry.task.finish(.failure(.modelFailed(reason))) }
+        }
     }
 
     /// Finishes every waiting task with `failure`.
     private func failWaiting(_ failure: TaskFailure) {
-        let waiting = tasks[head...]
-        tasks.removeAll()
-        head = 0
-        waiting.forEach { $0.finish(.failure(failure)) }
+        let tasks = waiting.removeAll()
+        tasks.forEach { $0.task.finish(.failure(failure)) }
         metrics.queueLength(modelKey, 0)
     }
 
-    /// Sends batches while there is work and a replica with room. Expired tasks are dropped
-    /// here: their queries were already answered with the default.
+    /// When a task queued now behind `ahead` others would be answered, by the profiles: each
+    /// replica finishes what it was sent, then they take the queue in the largest batches,
+    /// whoever is free first. Nil while no available replica has a profile (nothing to shed by).
+    private func estimatedCompletion(ofTaskAfter ahead: Int, now: UInt64) -> UInt64? {
+        // Replicas are few; their free times live on the stack, not in a new array per task.
+        withUnsafeTemporaryAllocation(of: (free: Double, state: ReplicaState).self, capacity: replicas.count) { slots in
+            var count = 0
+            for state in replicas where !state.isStalled && state.profile.isReady {
+                let busy = state.outstanding > 0 ? max(state.busyUntil, now) : now
+                slots.initializeElement(at: count, to: (Double(busy), state))
+                count += 1
+            }
+            defer { _ = slots[0..<count].deinitialize() }
+            guard count > 0 else { return nil }
+            var remaining = ahead + 1
+            var completion = Double(now)
+            while remaining > 0 {
+                var next = 0
+                for index in 1..<max(count, 1) where slots[index].free < slots[next].free { next = index }
+                let size = min(remaining, batchSizeBound)
+                slots[next].free += slots[next].state.profile.p99(size)
+                completion = slots[next].free
+                remaining -= size
+            }
+            return UInt64(completion)
+        }
+    }
+
+    /// Sends batches while there is work and a replica with room. Tasks already answered (their
+    /// deadline passed) are dropped; tasks that can no longer make their deadline are answered
+    /// now with `.shed` instead of sent.
     private func dispatch() {
         let now = clock.now
-        while head < tasks.count && (tasks[head].isDone || tasks[head].deadline <= now) {
-            tasks[head].finish(.failure(.deadlineExpired))
-            head += 1
-        }
-        if head == tasks.count {
-            tasks.removeAll(keepingCapacity: true)
-            head = 0
-            return
-        }
-        while length > 0, let state = leastOutstandingReplica() {
-            let size = state.sizer.batchSize
+        while let state = leastOutstandingReplica() {
+            while let top = waiting.first, top.task.isDone || top.task.deadline <= now {
+                _ = waiting.pop()
+                top.task.finish(.failure(.deadlineExpired))
+            }
+            guard let top = waiting.first else { break }
+            let size: Int
+            if state.profile.isReady {
+                size = state.profile.largestBatch(within: Double(top.deadline &- now), bound: batchSizeBound)
+                guard size > 0 else {
+                    _ = waiting.pop()
+                    metrics.shed(modelKey)
+                    top.task.finish(.failure(.shed))
+                    continue
+                }
+            } else {
+                size = state.sizer.batchSize
+            }
             // Delayed batching: a shallow queue waits a little for more tasks, never past the
-            // oldest task's deadline.
-            if length < size, batchWait > 0 {
-                let sendAt = min(tasks[head].deadline, tasks[head].enqueuedAt + batchWait)
+            // oldest task's deadline, nor so long that the batch could not finish by it.
+            if waiting.count < size, batchWait > 0 {
+                var sendAt = min(top.deadline, top.task.enqueuedAt + batchWait)
+                if state.profile.isReady { sendAt = min(sendAt, top.deadline &- UInt64(state.profile.p99(size))) }
                 if sendAt > now {
                     if waitTimer?.isArmed != true {
                         waitTimer = clock.schedule(at: sendAt) { [weak self] in self?.dispatch() }
                     }
-                    return
+                    break
                 }
             }
-            var batch: [PredictionTask] = []
-            batch.reserveCapacity(min(size, length))
-            while batch.count < size && head < tasks.count {
-                let task = tasks[head]
-                head += 1
-                if !task.isDone && task.deadline > now { batch.append(task) } else { task.finish(.failure(.deadlineExpired)) }
-            }
-            if head > 1024 && head * 2 > tasks.count {
-                tasks.removeFirst(head)
-                head = 0
+            var batch: [TaskHeap.Entry] = []
+            batch.reserveCapacity(min(size, waiting.count))
+            while batch.count < size, let entry = waiting.pop() {
+                if !entry.task.isDone && entry.task.deadline > now { batch.append(entry) } else { entry.task.finish(.failure(.deadlineExpired)) }
             }
             guard !batch.isEmpty else { continue }
             send(batch, to: state, at: now)
         }
+        if !replicas.isEmpty && !replicas.contains(where: { !$0.isStalled }) { failWaiting(.unresponsive) }
     }
 
-    /// The replica with the fewest batches outstanding among those with room, the first on a tie.
+    /// The available replica with the fewest batches outstanding, among those with room; the first on a tie.
     private func leastOutstandingReplica() -> ReplicaState? {
         var best: ReplicaState?
-        for state in replicas where state.outstanding < maxOutstandingPerReplica {
+        for state in replicas where !state.isStalled && state.outstanding < maxOutstandingPerReplica {
             if best == nil || state.outstanding < best!.outstanding { best = state }
         }
         return best
     }
 
-    private func send(_ tasks: [PredictionTask], to state: ReplicaState, at now: UInt64) {
+    private func send(_ entries: [TaskHeap.Entry], to state: ReplicaState, at now: UInt64) {
         let id = nextBatchID
         nextBatchID &+= 1
+        // Without a profile yet, the batch's latency objective stands in for its p99.
+        let expected = state.profile.isReady ? state.profile.p99(entries.count) : Double(entries[0].task.latencyObjective)
+        let earliestDeadline = entries.reduce(UInt64.max) { min($0, $1.task.deadline) }
+        let overrunAt = max(now + UInt64(Self.overrunFactor * expected), earliestDeadline)
+        state.busyUntil = (state.outstanding > 0 ? max(state.busyUntil, now) : now) + UInt64(expected)
         state.outstanding += 1
-        inFlight[id] = Batch(replica: state, tasks: tasks, sentAt: now)
-        metrics.batchSent(modelKey, size: tasks.count)
+        inFlight[id] = Batch(replica: state, entries: entries, sentAt: now, overrunAt: overrunAt)
+        metrics.batchSent(modelKey, size: entries.count)
         metrics.queueLength(modelKey, length)
-        state.replica.send(batch: id, inputType: inputType, inputs: tasks.map(\.input))
+        armWatchdog()
+        state.replica.send(batch: id, inputType: inputType, inputs: entries.map(\.task.input))
+    }
+
+    /// Keeps one timer armed for the earliest overrun among the batches in flight (batches of
+    /// applications with shorter SLOs may come due before those sent earlier).
+    private func armWatchdog() {
+        var earliest: UInt64?
+        for batch in inFlight.values where earliest == nil || batch.overrunAt < earliest! { earliest = batch.overrunAt }
+        guard let earliest else { return }
+        if watchdog?.isArmed == true {
+            guard earliest < watchdogAt else { return }
+            watchdog?.cancel()
+        }
+        watchdogAt = earliest
+        watchdog = clock.schedule(at: earliest) { [weak self] in self?.checkOverruns() }
+    }
+
+    /// A batch far past its profile marks its replica stalled: it gets no work until it answers
+    /// again, and the batch's tasks go back to the queue for another replica (or expire).
+    private func checkOverruns() {
+        let now = clock.now
+        for (id, batch) in inFlight where batch.overrunAt <= now {
+            inFlight[id] = nil
+            overrun[id] = batch
+            batch.replica.outstanding -= 1
+            batch.replica.overrun.insert(id)
+            logger.warning("replica overran its latency profile; marking it stalled",
+                           metadata: ["model": "\(modelKey)", "batch_size": "\(batch.entries.count)",
+                                      "waited_ms": "\((now - batch.sentAt) / 1_000_000)"])
+            batch.entries.forEach { waiting.push($0) }
+        }
+        reportReplicas()
+        dispatch()
+        armWatchdog()
+    }
+
+    private func reportReplicas() {
+        metrics.replicas(modelKey, replicas.count, stalled: stalledReplicas)
     }
 }

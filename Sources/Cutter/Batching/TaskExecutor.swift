@@ -59,13 +59,11 @@ final class TaskExecutor<Clock: Scheduler>: ContainerPoolDelegate {
             return
         }
         queue.add(container)
-        metrics.replicas(identity.modelKey, queue.replicas.count)
     }
 
     func containerLeft(_ container: ContainerConnection) {
         guard let identity = container.identity, let queue = queues[identity.modelKey] else { return }
         queue.remove(container)
-        metrics.replicas(identity.modelKey, queue.replicas.count)
     }
 
     func container(_ container: ContainerConnection, answered messageID: UInt32, outputs: [[UInt8]]) {

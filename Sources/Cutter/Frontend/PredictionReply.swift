@@ -19,7 +19,7 @@ enum PredictionReply {
             } else {
                 JSONText.appendOutputValue(Array(defaultOutput.utf8), to: &body)
                 body += #","default":true,"default_explanation":"#.utf8
-                body += JSONText.quote(prediction.defaultExplanation ?? Prediction.timeoutExplanation).utf8
+                body += JSONText.quote((prediction.defaultReason ?? .timeout).explanation).utf8
             }
             if let confidence = prediction.confidence {
                 body += #","confidence":"#.utf8

@@ -10,11 +10,19 @@ final class ServingMetrics {
     private var apps: [String: AppHandles] = [:]
     private var models: [String: ModelHandles] = [:]
 
-    private struct AppHandles {
+    private final class AppHandles {
+        let name: String
         let queries: CoreMetrics.Counter
-        let defaults: CoreMetrics.Counter
         let errors: CoreMetrics.Counter
         let latency: CoreMetrics.Timer
+        /// Defaults by reason label, created on first use.
+        var defaults: [String: CoreMetrics.Counter] = [:]
+        init(name: String, queries: CoreMetrics.Counter, errors: CoreMetrics.Counter, latency: CoreMetrics.Timer) {
+            self.name = name
+            self.queries = queries
+            self.errors = errors
+            self.latency = latency
+        }
     }
 
     private struct ModelHandles {
@@ -24,7 +32,16 @@ final class ServingMetrics {
         let cacheHits: CoreMetrics.Counter
         let cacheMisses: CoreMetrics.Counter
         let replicas: CoreMetrics.Gauge
+        let stalledReplicas: CoreMetrics.Gauge
+        let shed: CoreMetrics.Counter
+        /// The latency profile of the replica that answered last: p99 at a few batch sizes, and the fit.
+        let profileP99: [(size: Int, gauge: CoreMetrics.Gauge)]
+        let profileIntercept: CoreMetrics.Gauge
+        let profileSlope: CoreMetrics.Gauge
     }
+
+    /// The batch sizes whose profiled p99 /metrics shows.
+    static let profiledSizes = [1, 8, 32, 64]
 
     init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -37,8 +54,8 @@ final class ServingMetrics {
         if let handles = apps[name] { return handles }
         let dimensions = [("app", name)]
         let handles = AppHandles(
+            name: name,
             queries: CoreMetrics.Counter(label: "cutter_app_queries_total", dimensions: dimensions, factory: factory),
-            defaults: CoreMetrics.Counter(label: "cutter_app_defaults_total", dimensions: dimensions, factory: factory),
             errors: CoreMetrics.Counter(label: "cutter_app_errors_total", dimensions: dimensions, factory: factory),
             latency: CoreMetrics.Timer(label: "cutter_app_latency_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory))
         apps[name] = handles
@@ -54,18 +71,32 @@ final class ServingMetrics {
             queueLength: CoreMetrics.Gauge(label: "cutter_model_queue_length", dimensions: dimensions, factory: factory),
             cacheHits: CoreMetrics.Counter(label: "cutter_model_cache_hits_total", dimensions: dimensions, factory: factory),
             cacheMisses: CoreMetrics.Counter(label: "cutter_model_cache_misses_total", dimensions: dimensions, factory: factory),
-            replicas: CoreMetrics.Gauge(label: "cutter_model_replicas", dimensions: dimensions, factory: factory))
+            replicas: CoreMetrics.Gauge(label: "cutter_model_replicas", dimensions: dimensions, factory: factory),
+            stalledReplicas: CoreMetrics.Gauge(label: "cutter_model_replicas_stalled", dimensions: dimensions, factory: factory),
+            shed: CoreMetrics.Counter(label: "cutter_model_shed_total", dimensions: dimensions, factory: factory),
+            profileP99: Self.profiledSizes.map { size in
+                (size, CoreMetrics.Gauge(label: "cutter_model_latency_p99_seconds", dimensions: dimensions + [("batch_size", String(size))], factory: factory))
+            },
+            profileIntercept: CoreMetrics.Gauge(label: "cutter_model_latency_intercept_seconds", dimensions: dimensions, factory: factory),
+            profileSlope: CoreMetrics.Gauge(label: "cutter_model_latency_slope_seconds", dimensions: dimensions, factory: factory))
         models[key] = handles
         return handles
     }
 
-    /// `count` answered queries of `app` in one request, `defaults` of them with the default
-    /// output, answered after `nanoseconds`.
-    func queries(app name: String, count: Int, defaults: Int, nanoseconds: UInt64) {
+    /// `count` queries of one request of `app`, answered after `nanoseconds`; `defaults` names
+    /// the reason of each one answered with the default output.
+    func answered(app name: String, count: Int, defaults: [String], nanoseconds: UInt64) {
         let handles = app(name)
         handles.queries.increment(by: Int64(count))
-        if defaults > 0 { handles.defaults.increment(by: Int64(defaults)) }
         for _ in 0..<count { handles.latency.recordNanoseconds(Int64(nanoseconds)) }
+        for reason in defaults { defaultCounter(handles, reason).increment() }
+    }
+
+    private func defaultCounter(_ handles: AppHandles, _ reason: String) -> CoreMetrics.Counter {
+        if let counter = handles.defaults[reason] { return counter }
+        let counter = CoreMetrics.Counter(label: "cutter_app_defaults_total", dimensions: [("app", handles.name), ("reason", reason)], factory: factory)
+        handles.defaults[reason] = counter
+        return counter
     }
 
     /// A query of `app` refused as bad input.
@@ -74,7 +105,20 @@ final class ServingMetrics {
     func batchSent(_ modelKey: String, size: Int) { model(modelKey).batchSize.record(size) }
     func batchLatency(_ modelKey: String, nanoseconds: UInt64) { model(modelKey).batchLatency.recordNanoseconds(Int64(nanoseconds)) }
     func queueLength(_ modelKey: String, _ length: Int) { model(modelKey).queueLength.record(length) }
-    func replicas(_ modelKey: String, _ count: Int) { model(modelKey).replicas.record(count) }
+    func replicas(_ modelKey: String, _ count: Int, stalled: Int) {
+        let handles = model(modelKey)
+        handles.replicas.record(count)
+        handles.stalledReplicas.record(stalled)
+    }
+    /// A task refused by the model's queue: it could not have been answered in time.
+    func shed(_ modelKey: String) { model(modelKey).shed.increment() }
+    /// A replica's latency profile (ns): its p99 by batch size, and its fitted line.
+    func profile(_ modelKey: String, p99: (Int) -> Double, intercept: Double, slope: Double) {
+        let handles = model(modelKey)
+        for (size, gauge) in handles.profileP99 { gauge.record(p99(size) / 1e9) }
+        handles.profileIntercept.record(intercept / 1e9)
+        handles.profileSlope.record(slope / 1e9)
+    }
     func cache(_ modelKey: String, hit: Bool) {
         if hit { model(modelKey).cacheHits.increment() } else { model(modelKey).cacheMisses.increment() }
     }

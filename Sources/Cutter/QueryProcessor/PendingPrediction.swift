@@ -76,8 +76,8 @@ final class PendingPrediction<Clock: Scheduler> {
         timer?.cancel()
         timer = nil
         let predictions = elements.enumerated().map { index, element in prediction(element, queryID: firstQueryID + index) }
-        let defaults = predictions.reduce(0) { $1.output == nil ? $0 + 1 : $0 }
-        metrics.queries(app: appName, count: predictions.count, defaults: defaults, nanoseconds: clock.now &- arrival)
+        metrics.answered(app: appName, count: predictions.count, defaults: predictions.compactMap { $0.defaultReason?.label },
+                         nanoseconds: clock.now &- arrival)
         completion(.success(predictions))
     }
 
@@ -85,22 +85,28 @@ final class PendingPrediction<Clock: Scheduler> {
         let combination = policy.combine(state, asked: element.asked, outputs: element.outputs)
         let confidence = reportsConfidence ? combination.confidence : nil
         guard let output = combination.output else {
-            return Prediction(queryID: queryID, output: nil, defaultExplanation: Self.explanation(element), confidence: confidence, models: [])
+            return Prediction(queryID: queryID, output: nil, defaultReason: Self.reason(element), confidence: confidence, models: [])
         }
         if combination.confidence < confidenceThreshold {
-            let explanation = "Confidence \(JSONText.rounded(combination.confidence)) is below the application's threshold \(JSONText.rounded(confidenceThreshold))"
-            return Prediction(queryID: queryID, output: nil, defaultExplanation: explanation, confidence: confidence, models: [])
+            return Prediction(queryID: queryID, output: nil, defaultReason: .lowConfidence(confidence: combination.confidence, threshold: confidenceThreshold),
+                              confidence: confidence, models: [])
         }
-        return Prediction(queryID: queryID, output: output, defaultExplanation: nil, confidence: confidence, models: combination.models)
+        return Prediction(queryID: queryID, output: output, defaultReason: nil, confidence: confidence, models: combination.models)
     }
 
     /// Why an input got no output.
-    private static func explanation(_ element: Element) -> String {
+    private static func reason(_ element: Element) -> DefaultReason {
         let failures = element.failures
         if element.asked.isEmpty || (failures.count == element.asked.count && failures.allSatisfy({ $0 == .noReplica })) {
-            return Prediction.noModelExplanation
+            return .noModel
         }
-        for case .modelFailed(let reason) in failures { return "The model failed on this input: \(reason)" }
-        return Prediction.timeoutExplanation
+        for case .modelFailed(let reason) in failures { return .modelFailed(reason) }
+        // Only when no asked model is still computing: a model still on its way means the
+        // deadline is what cut the query short.
+        if failures.count == element.asked.count {
+            if failures.contains(.shed) { return .shed }
+            if failures.contains(.unresponsive) { return .unresponsive }
+        }
+        return .timeout
     }
 }

@@ -48,11 +48,12 @@ final class QueryProcessor<Clock: Scheduler> {
         var answered = false
         let deadlineGuard = clock.schedule(at: deadline) { [self] in
             answered = true
-            let explanation = names.isEmpty ? Prediction.noModelExplanation : Prediction.timeoutExplanation
+            let reason: DefaultReason = names.isEmpty ? .noModel : .timeout
             let predictions = allocateIDs(inputs.count).map {
-                Prediction(queryID: $0, output: nil, defaultExplanation: explanation, confidence: 0, models: [])
+                Prediction(queryID: $0, output: nil, defaultReason: reason, confidence: 0, models: [])
             }
-            metrics.queries(app: app.name, count: predictions.count, defaults: predictions.count, nanoseconds: clock.now &- arrival)
+            metrics.answered(app: app.name, count: predictions.count, defaults: predictions.map { _ in reason.label },
+                             nanoseconds: clock.now &- arrival)
             completion(.success(predictions))
         }
         states.withState(app: app.name, uid: uid) { [self] state in

@@ -7,4 +7,9 @@ enum TaskFailure: Error, Equatable, Sendable {
     case modelFailed(String)
     /// No container of the model is connected.
     case noReplica
+    /// By the model's latency profile it could not have answered before the deadline, given the
+    /// work queued ahead: answered at once instead of sent (shed for load).
+    case shed
+    /// Every replica of the model overran its latency profile by far and has not answered since.
+    case unresponsive
 }

@@ -71,27 +71,6 @@ struct ModelQueueTests {
         #expect(replica.batches.suffix(3).map(\.inputs.count) == [1, 2, 2], "a lowered cap applies to the next batches")
     }
 
-    @Test func aSlowBatchShrinksTheNextOne() {
-        let queue = makeQueue(bound: 16)
-        let replica = FakeReplica("a")
-        queue.add(replica)
-        for round in 0..<5 {
-            for index in 0..<8 { queue.enqueue(task(UInt8(round * 8 + index), deadline: ms(10_000))) }
-            while let batch = replica.batches.last, queue.batchesInFlight > 0 {
-                queue.completed(replica, batch: batch.id, outputs: batch.inputs)
-            }
-        }
-        // One task goes alone to the idle replica; the rest wait and leave as one full batch.
-        for byte: UInt8 in 200...240 { queue.enqueue(task(byte, deadline: ms(10_000))) }
-        queue.completed(replica, batch: replica.batches.last!.id, outputs: replica.batches.last!.inputs)
-        let slow = replica.batches.last!
-        #expect(slow.inputs.count > 4, "AIMD grew during the fast rounds")
-        // 60 ms is past half of the 100 ms objective: back off by 10 %.
-        clock.advance(by: ms(60))
-        queue.completed(replica, batch: slow.id, outputs: slow.inputs)
-        #expect(replica.batches.last!.inputs.count == Int(Double(slow.inputs.count) * 0.9))
-    }
-
     @Test func expiredTasksAreDroppedNotSent() {
         let queue = makeQueue()
         let replica = FakeReplica("a")

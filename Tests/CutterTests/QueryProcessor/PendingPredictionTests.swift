@@ -55,7 +55,7 @@ struct PendingPredictionTests {
         clock.advance(by: ms(1))
         #expect(answers.calls.count == 1)
         #expect(answers.calls[0][0].output == nil)
-        #expect(answers.calls[0][0].defaultExplanation == Prediction.timeoutExplanation)
+        #expect(answers.calls[0][0].defaultReason == .timeout)
         query.set(0, model: 0, .success(Array("5".utf8)))
         #expect(answers.calls.count == 1)
     }
@@ -82,23 +82,35 @@ struct PendingPredictionTests {
         query.fannedOut(deadline: clock.now + ms(100))
         let answer = answers.calls[0][0]
         #expect(answer.output == nil && answer.confidence == 0.5)
-        #expect(answer.defaultExplanation == "Confidence 0.5 is below the application's threshold 0.75")
+        #expect(answer.defaultReason?.explanation == "Confidence 0.5 is below the application's threshold 0.75")
     }
 
     @Test func explanationsSayWhyThereIsNoOutput() {
         let noModels = pending(.defaultOutput, asked: [[]])
         noModels.fannedOut(deadline: clock.now + ms(100))
-        #expect(answers.calls.last?[0].defaultExplanation == Prediction.noModelExplanation)
+        #expect(answers.calls.last?[0].defaultReason == .noModel)
 
         let noReplica = pending(.defaultOutput, asked: [["m"]])
         noReplica.set(0, model: 0, .failure(.noReplica))
         noReplica.fannedOut(deadline: clock.now + ms(100))
-        #expect(answers.calls.last?[0].defaultExplanation == Prediction.noModelExplanation)
+        #expect(answers.calls.last?[0].defaultReason == .noModel)
 
         let failed = pending(.defaultOutput, asked: [["m"]])
         failed.set(0, model: 0, .failure(.modelFailed("boom")))
         failed.fannedOut(deadline: clock.now + ms(100))
-        #expect(answers.calls.last?[0].defaultExplanation == "The model failed on this input: boom")
+        #expect(answers.calls.last?[0].defaultReason?.explanation == "The model failed on this input: boom")
+
+        let shed = pending(.exp4, asked: [["a", "b"]])
+        shed.set(0, model: 0, .failure(.shed))
+        shed.set(0, model: 1, .failure(.noReplica))
+        shed.fannedOut(deadline: clock.now + ms(100))
+        #expect(answers.calls.last?[0].defaultReason == .shed, "shed when no model could take it in time")
+
+        let late = pending(.exp4, asked: [["a", "b"]])
+        late.set(0, model: 0, .failure(.shed))
+        late.fannedOut(deadline: clock.now + ms(100))
+        clock.advance(by: ms(100))
+        #expect(answers.calls.last?[0].defaultReason == .timeout, "a model that took the query and was late is a timeout")
     }
 }
 
