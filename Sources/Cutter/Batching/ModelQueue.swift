@@ -18,6 +18,8 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         var outstanding = 0
         /// When, by its profile, it is done with what it was sent (monotonic ns).
         var busyUntil: UInt64 = 0
+        /// When its last answer arrived: a batch sent before that waited behind the one answered.
+        var lastAnswerAt: UInt64 = 0
         /// Batches it overran; it takes no work until it answers one of them.
         var overrun: Set<UInt32> = []
         var isStalled: Bool { !overrun.isEmpty }
@@ -51,9 +53,10 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     /// still serves the tasks that wait for it.
     private var overrun: [UInt32: Batch] = [:]
     private var nextBatchID: UInt32 = 0
-    /// One batch at a time per replica: a replica computes one batch at a time, and a second one
-    /// queued behind it would only wait there, out of reach of the batches that follow.
-    private let maxOutstandingPerReplica = 1
+    /// Pipelining: a replica computes one batch at a time, but a second, full batch may wait at
+    /// the replica while it computes, so it never idles for the round trip between answering and
+    /// being sent the next one. A batch less than full waits here instead, where it can still grow.
+    private let maxOutstandingPerReplica = 2
     private var batchSizeBound: Int
     private let batchWait: UInt64
     private var waitTimer: Clock.Timer?
@@ -155,7 +158,12 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         }
         inFlight[id] = nil
         batch.replica.outstanding -= 1
-        finish(batch, outputs: outputs, latency: clock.now &- batch.sentAt)
+        let now = clock.now
+        // Its own time: from when it was sent, or, if it waited behind the previous answer at the
+        // replica, from that answer.
+        let latency = now &- max(batch.sentAt, batch.replica.lastAnswerAt)
+        batch.replica.lastAnswerAt = now
+        finish(batch, outputs: outputs, latency: latency)
         dispatch()
     }
 
@@ -237,6 +245,9 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
             } else {
                 size = state.sizer.batchSize
             }
+            // A second batch for a busy replica only when full, and only once its profile says
+            // when the first is done (every available replica is busy when it gets here).
+            if state.outstanding > 0 && (waiting.count < size || !state.profile.isReady) { break }
             // Delayed batching: a shallow queue waits a little for more tasks, never past the
             // oldest task's deadline, nor so long that the batch could not finish by it.
             if waiting.count < size, batchWait > 0 {
@@ -275,8 +286,10 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         // Without a profile yet, the batch's latency objective stands in for its p99.
         let expected = state.profile.isReady ? state.profile.p99(entries.count) : Double(entries[0].task.latencyObjective)
         let earliestDeadline = entries.reduce(UInt64.max) { min($0, $1.task.deadline) }
-        let overrunAt = max(now + UInt64(Self.overrunFactor * expected), earliestDeadline)
-        state.busyUntil = (state.outstanding > 0 ? max(state.busyUntil, now) : now) + UInt64(expected)
+        // A pipelined batch starts when the one ahead of it is done.
+        let start = state.outstanding > 0 ? max(state.busyUntil, now) : now
+        let overrunAt = max(start + UInt64(Self.overrunFactor * expected), earliestDeadline)
+        state.busyUntil = start + UInt64(expected)
         state.outstanding += 1
         inFlight[id] = Batch(replica: state, entries: entries, sentAt: now, overrunAt: overrunAt)
         metrics.batchSent(modelKey, size: entries.count)

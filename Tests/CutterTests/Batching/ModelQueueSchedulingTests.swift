@@ -27,26 +27,19 @@ struct ModelQueueSchedulingTests {
                        latencyObjective: objective) { [results] in results.byInput[id] = $0 }
     }
 
-    /// Answers every batch in flight on `replicas`, each after its modelled latency, until none is left.
+    /// Answers every batch sent to `replicas`, in order, each after its modelled latency, until
+    /// none is left (answers lead to more batches).
     func answer(_ replicas: FakeReplica..., queue: Queue, latency: (Int) -> UInt64 = Self.latency) {
         var progress = true
         while progress {
             progress = false
             for replica in replicas {
-                guard let batch = replica.batches.last, !answered.contains(batch.id) else { continue }
+                guard let batch = replica.takeUnanswered() else { continue }
                 clock.advance(by: latency(batch.inputs.count))
-                answered.insert(batch.id)
                 queue.completed(replica, batch: batch.id, outputs: batch.inputs)
                 progress = true
             }
         }
-    }
-
-    final class IDs { var set: Set<UInt32> = [] }
-    private let answeredIDs = IDs()
-    private var answered: Set<UInt32> {
-        get { answeredIDs.set }
-        nonmutating set { answeredIDs.set = newValue }
     }
 
     /// Teaches the profiles of `replicas` with batches of 1 to 4 inputs.
@@ -104,18 +97,40 @@ struct ModelQueueSchedulingTests {
         #expect(second >= 14 && second <= 19, "batch of \(second)")
     }
 
+    @Test func aFullSecondBatchWaitsAtTheBusyReplicaAPartialOneHere() {
+        let queue = makeQueue(bound: 4)
+        let replica = FakeReplica("a")
+        queue.add(replica)
+        teach(replica, queue: queue)
+        let before = replica.batches.count
+        queue.enqueue(task(0, deadline: ms(1_000)))
+        for id in 1...3 { queue.enqueue(task(id, deadline: ms(1_000))) }
+        #expect(replica.batches.count == before + 1, "three tasks are not a full batch: they wait here")
+        queue.enqueue(task(4, deadline: ms(1_000)))
+        #expect(replica.batches.count == before + 2 && replica.batches.last!.inputs.count == 4,
+                "a full batch is pipelined behind the one in flight")
+        #expect(queue.batchesInFlight == 2)
+        // The second batch's time counts from the first one's answer (14 ms), not from its send (25 ms).
+        answer(replica, queue: queue)
+        #expect(queue.batchesInFlight == 0)
+        #expect(results.byInput[4] == .success([4, 0]))
+        let p99 = queue.replicas[0].profile.p99(4)
+        #expect(p99 > 13e6 && p99 < 18e6, "p99(4) = \(p99 / 1e6) ms")
+    }
+
     @Test func theEarliestDeadlineLeavesFirst() {
         let queue = makeQueue(bound: 1)
         let replica = FakeReplica("a")
         queue.add(replica)
         teach(replica, queue: queue)
-        queue.enqueue(task(0, deadline: ms(10_000)))  // keeps the replica busy
+        queue.enqueue(task(8, deadline: ms(10_000)))  // keeps the replica busy
+        queue.enqueue(task(9, deadline: ms(10_000)))  // and waits at it, pipelined
         queue.enqueue(task(1, deadline: ms(5_000)))
         queue.enqueue(task(2, deadline: ms(3_000)))
         queue.enqueue(task(3, deadline: ms(4_000)))
         answer(replica, queue: queue)
-        let order = replica.batches.suffix(4).map { Int($0.inputs[0][0]) }
-        #expect(order == [0, 2, 3, 1])
+        let order = replica.batches.suffix(5).map { Int($0.inputs[0][0]) }
+        #expect(order == [8, 9, 2, 3, 1])
     }
 
     @Test func aTaskThatCanNoLongerMakeItIsAnsweredNotSent() {

@@ -58,14 +58,14 @@ struct ModelQueueTests {
         // Warm AIMD up to the cap with full, fast batches.
         for round in 0..<6 {
             for index in 0..<4 { queue.enqueue(task(UInt8(round * 4 + index))) }
-            while let batch = replica.batches.last, queue.batchesInFlight > 0 {
+            while let batch = replica.takeUnanswered() {
                 queue.completed(replica, batch: batch.id, outputs: batch.inputs)
             }
         }
         #expect(replica.batches.map(\.inputs.count).max() == 3)
         queue.setBatchSizeBound(2)
         for byte: UInt8 in 100...104 { queue.enqueue(task(byte)) }
-        while let batch = replica.batches.last, queue.batchesInFlight > 0 {
+        while let batch = replica.takeUnanswered() {
             queue.completed(replica, batch: batch.id, outputs: batch.inputs)
         }
         #expect(replica.batches.suffix(3).map(\.inputs.count) == [1, 2, 2], "a lowered cap applies to the next batches")
@@ -92,7 +92,7 @@ struct ModelQueueTests {
         for round in 0..<4 {
             for index in 0..<4 { queue.enqueue(task(UInt8(round * 4 + index))) }
             clock.advance(by: ms(5))
-            while let batch = replica.batches.last, queue.batchesInFlight > 0 {
+            while let batch = replica.takeUnanswered() {
                 queue.completed(replica, batch: batch.id, outputs: batch.inputs)
             }
         }
