@@ -32,3 +32,17 @@ class NoisyModel(Model):
 
     def predict(self, inputs):
         return [str(int(x[0]) % 3 if int(x[0]) % 10 < 3 else (int(x[0]) + 1) % 3) for x in inputs]
+
+
+class StallAfterModel(Model):
+    """Sums its first 6 batches, then stops answering (it hangs, as a wedged model would)."""
+
+    def __init__(self):
+        self.batches = 0
+
+    def predict(self, inputs):
+        self.batches += 1
+        if self.batches > 6:
+            import time
+            time.sleep(3600)
+        return [str(float(sum(x))) for x in inputs]

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// Past capacity Cutter answers what the model can serve and sheds the rest at once, by the
+/// model's latency profile; a replica that stops answering never stalls its model.
+@Suite(.serialized, .enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
+struct OverloadTests {
+    @Test func aBurstFarAboveCapacityIsShedAtOnceAndTheModelDoesNoWastedWork() async throws {
+        let cluster = try await TestCluster(settings: ["cache_bytes=0"])
+        defer { cluster.stop() }
+        // 50 ms a batch of at most 4, a 300 ms SLO: about 20 queries can be answered in time.
+        try await cluster.deploy(app: "slow", model: "sleeper", sloMicros: 300_000, batchSize: 4)
+        try await cluster.startContainer(model: "sleep", name: "sleeper", extra: ["--fixed-ms", "50"])
+        // A few batches teach the model's latency profile.
+        for index in 0..<6 {
+            let reply = try await cluster.predict("slow", #"{"input":[\#(index).0]}"#)
+            #expect(reply.object["default"] as? Bool == false, "\(reply.body)")
+        }
+        let burst = 200
+        let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
+            for index in 0..<burst {
+                group.addTask { try await cluster.predict("slow", #"{"input":[\#(1000 + index).0]}"#) }
+            }
+            return try await group.reduce(into: [HTTPReply]()) { $0.append($1) }
+        }
+        // Every query is answered.
+        #expect(replies.count == burst && replies.allSatisfy { $0.status == 200 })
+        let predictions = replies.filter { $0.object["default"] as? Bool == false }.count
+        let shed = replies.filter { ($0.object["default_explanation"] as? String)?.hasPrefix("Shed for load") == true }.count
+        #expect(predictions >= 4, "the model's capacity is used: \(predictions) predictions")
+        #expect(shed >= burst / 2, "\(shed) of \(burst) shed")
+        // Shed queries are answered at once: cutter's own latency record has them well inside the SLO.
+        let answeredFast = try await cluster.metric(#"cutter_app_latency_seconds_bucket{app="slow",le="0.1"}"#) ?? 0
+        #expect(Int(answeredFast) >= shed, "\(answeredFast) answered within 100 ms, \(shed) shed")
+        #expect(try await cluster.metric(#"cutter_app_defaults_total{app="slow",reason="shed"}"#) == Double(shed))
+        // The model computed (almost) only answers someone read: inputs sent = predictions answered,
+        // give or take one batch that a noisy machine made late.
+        let sent = Int(try await cluster.metric(#"cutter_model_batch_size_sum{model="sleeper:1"}"#) ?? 0) - 6
+        #expect(sent >= predictions && sent - predictions <= 4, "\(sent) inputs sent for \(predictions) predictions")
+    }
+
+    @Test func aReplicaThatStopsAnsweringNeverStallsItsModel() async throws {
+        let cluster = try await TestCluster(settings: ["cache_bytes=0"])
+        defer { cluster.stop() }
+        try await cluster.deploy(app: "wedged", model: "stall", sloMicros: 300_000)
+        let wedged = try await cluster.startContainer(model: "test_models:StallAfterModel", name: "stall")
+        defer { wedged.stop(signal: SIGKILL) }  // it would not stop on SIGTERM while it hangs
+        for index in 0..<6 {
+            let reply = try await cluster.predict("wedged", #"{"input":[\#(index).0]}"#)
+            #expect(reply.object["output"] as? Double == Double(index), "\(reply.body)")
+        }
+        // The model hangs on the seventh batch: the query still gets its answer, the default.
+        let hung = try await cluster.predict("wedged", #"{"input":[7.0]}"#)
+        #expect(hung.object["default"] as? Bool == true, "\(hung.body)")
+        // Far past its profile and its deadline, the replica counts as stalled...
+        try await waitUntil("cutter marks the replica stalled") {
+            try await cluster.metric(#"cutter_model_replicas_stalled{model="stall:1"}"#) == 1
+        }
+        // ...and new queries are answered at once rather than queued behind it.
+        let after = try await cluster.predict("wedged", #"{"input":[8.0]}"#)
+        #expect(after.object["default"] as? Bool == true)
+        #expect((after.object["default_explanation"] as? String)?.contains("stopped answering") == true, "\(after.body)")
+        // Counted by reason (the hung query too, when the stall was found as its deadline came).
+        #expect(try await cluster.metric(#"cutter_app_defaults_total{app="wedged",reason="unresponsive"}"#) ?? 0 >= 1)
+    }
+}
