@@ -83,7 +83,7 @@ public final class ServingProcess {
         let processor = QueryProcessor(clock: loop, registry: registry, states: states, predictor: predictor,
                                        metrics: metrics, logger: logger, random: random)
         frontend = QueryFrontend(registry: registry, redis: commandConnection, processor: processor, metrics: metrics)
-        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger)
+        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger) { [executor] in executor?.profiles() ?? [] }
 
         commandConnection.onConnect = { [self] in
             // Clipper's frontends need keyspace notifications; a managed Redis may refuse CONFIG,

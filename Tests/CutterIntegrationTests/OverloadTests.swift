@@ -16,6 +16,13 @@ struct OverloadTests {
             let reply = try await cluster.predict("slow", #"{"input":[\#(index).0]}"#)
             #expect(reply.object["default"] as? Bool == false, "\(reply.body)")
         }
+        // The management API shows what the profile learned: about 50 ms a batch.
+        let profiles = try await cluster.admin("get_latency_profiles", #"{"model_name":"sleeper"}"#).json as? [[String: Any]] ?? []
+        #expect(profiles.count == 1 && profiles.first?["model_id"] as? String == "sleeper:1", "\(profiles)")
+        #expect(profiles.first?["ready"] as? Bool == true)
+        let p99 = (profiles.first?["p99_ms"] as? [String: Double])?["1"] ?? 0
+        #expect(p99 >= 45 && p99 < 150, "p99 of one input: \(p99) ms")
+
         let burst = 200
         let replies = try await withThrowingTaskGroup(of: HTTPReply.self) { group in
             for index in 0..<burst {
@@ -56,6 +63,8 @@ struct OverloadTests {
         try await waitUntil("cutter marks the replica stalled") {
             try await cluster.metric(#"cutter_model_replicas_stalled{model="stall:1"}"#) == 1
         }
+        let profiles = try await cluster.admin("get_latency_profiles", "{}").json as? [[String: Any]] ?? []
+        #expect(profiles.first?["stalled"] as? Bool == true, "\(profiles)")
         // ...and new queries are answered at once rather than queued behind it.
         let after = try await cluster.predict("wedged", #"{"input":[8.0]}"#)
         #expect(after.object["default"] as? Bool == true)

@@ -70,4 +70,17 @@ final class TaskExecutor<Clock: Scheduler>: ContainerPoolDelegate {
         guard let identity = container.identity, let queue = queues[identity.modelKey] else { return }
         queue.completed(container, batch: messageID, outputs: outputs)
     }
+
+    /// Every replica's latency profile and state, by model version and replica id.
+    func profiles() -> [ReplicaProfileSnapshot] {
+        queues.values.flatMap { queue in
+            queue.replicas.map { state in
+                ReplicaProfileSnapshot(
+                    modelKey: queue.modelKey, replicaID: state.replica.replicaID, batches: state.profile.observations,
+                    isReady: state.profile.isReady, isStalled: state.isStalled, outstanding: state.outstanding,
+                    intercept: state.profile.intercept, slope: state.profile.slope, margin: state.profile.margin,
+                    p99: ServingMetrics.profiledSizes.map { ($0, state.profile.p99($0)) })
+            }
+        }.sorted { ($0.modelKey, $0.replicaID) < ($1.modelKey, $1.replicaID) }
+    }
 }

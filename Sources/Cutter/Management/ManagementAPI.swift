@@ -15,14 +15,17 @@ final class ManagementAPI {
     let redis: RedisConnection
     let registry: ConfigRegistry
     let logger: Logger
+    /// The serving path's latency profiles, read when asked for.
+    let profiles: () -> [ReplicaProfileSnapshot]
     typealias DB = ClipperSchema.Database
     /// Redis commands for one pipeline, each with its database.
     typealias RedisCommands = [(db: Int, arguments: [String])]
 
-    init(redis: RedisConnection, registry: ConfigRegistry, logger: Logger) {
+    init(redis: RedisConnection, registry: ConfigRegistry, logger: Logger, profiles: @escaping () -> [ReplicaProfileSnapshot]) {
         self.redis = redis
         self.registry = registry
         self.logger = logger
+        self.profiles = profiles
     }
 
     /// Routes one request.
@@ -65,6 +68,7 @@ final class ManagementAPI {
         "/admin/get_all_containers": { $0.getAllContainers },
         "/admin/get_container": { $0.getContainer },
         "/admin/get_state": { $0.getState },
+        "/admin/get_latency_profiles": { $0.getLatencyProfiles },
     ]
 
     // MARK: shared helpers

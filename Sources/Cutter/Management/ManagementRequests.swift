@@ -89,6 +89,15 @@ enum ManagementRequest {
         let verbose: Bool
     }
 
+    /// get_latency_profiles: all models, or one.
+    struct ProfileQuery: Decodable {
+        let modelName: String?
+
+        enum CodingKeys: String, CodingKey {
+            case modelName = "model_name"
+        }
+    }
+
     struct Container: Decodable {
         let modelName: String
         let modelVersion: String
