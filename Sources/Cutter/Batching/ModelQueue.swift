@@ -23,9 +23,12 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         /// Batches it overran; it takes no work until it answers one of them.
         var overrun: Set<UInt32> = []
         var isStalled: Bool { !overrun.isEmpty }
-        init(replica: Replica, sizer: AIMDBatchSizer) {
+        /// When it joined.
+        let addedAt: UInt64
+        init(replica: Replica, sizer: AIMDBatchSizer, addedAt: UInt64) {
             self.replica = replica
             self.sizer = sizer
+            self.addedAt = addedAt
         }
     }
 
@@ -40,6 +43,8 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
 
     /// How far past its p99 a batch may run before its replica counts as stalled.
     static var overrunFactor: Double { 5 }
+    /// An idle replica whose profile learned nothing for this long (ns) starts a new one.
+    static var profileLifetime: UInt64 { 1_000_000_000 }
 
     let modelKey: String
     let inputType: InputType
@@ -99,6 +104,7 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     func enqueue(_ task: PredictionTask) {
         let now = clock.now
         guard replicas.contains(where: { !$0.isStalled }) else { return task.finish(.failure(.unresponsive)) }
+        forgetStaleProfiles(now: now)
         if let completion = estimatedCompletion(ofTaskAfter: waiting.count, now: now), completion > task.deadline {
             metrics.shed(modelKey)
             return task.finish(.failure(.shed))
@@ -111,7 +117,7 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
 
     /// A replica joined: it takes batches from now on.
     func add(_ replica: Replica) {
-        replicas.append(ReplicaState(replica: replica, sizer: AIMDBatchSizer(upperBound: batchSizeBound)))
+        replicas.append(ReplicaState(replica: replica, sizer: AIMDBatchSizer(upperBound: batchSizeBound), addedAt: clock.now))
         reportReplicas()
         dispatch()
     }
@@ -192,6 +198,19 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         let tasks = waiting.removeAll()
         tasks.forEach { $0.task.finish(.failure(failure)) }
         metrics.queueLength(modelKey, 0)
+    }
+
+    /// A profile learns only from the batches its replica is sent, and it decides what is sent:
+    /// one taught by a bad moment (a model starved of CPU under a burst, say) could shed every
+    /// query and never see the batch that would correct it. So an idle replica whose profile saw
+    /// no batch for `profileLifetime` starts over: AIMD sends it work again while a new profile
+    /// learns from a few batches.
+    private func forgetStaleProfiles(now: UInt64) {
+        for state in replicas where state.profile.isReady && state.outstanding == 0
+            && now &- max(state.lastAnswerAt, state.addedAt) > Self.profileLifetime {
+            logger.notice("latency profile not refreshed for a second; learning it anew", metadata: ["model": "\(modelKey)"])
+            state.profile = LatencyProfile()
+        }
     }
 
     /// When a task queued now behind `ahead` others would be answered, by the profiles: each

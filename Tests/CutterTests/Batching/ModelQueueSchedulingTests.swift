@@ -43,14 +43,14 @@ struct ModelQueueSchedulingTests {
     }
 
     /// Teaches the profiles of `replicas` with batches of 1 to 4 inputs.
-    func teach(_ replicas: FakeReplica..., queue: Queue) {
+    func teach(_ replicas: FakeReplica..., queue: Queue, latency: (Int) -> UInt64 = Self.latency) {
         var id = 10_000
         for size in [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4] {
             for _ in 0..<(size * replicas.count) {
-                queue.enqueue(task(id, deadline: ms(10_000)))
+                queue.enqueue(task(id, deadline: ms(100_000)))
                 id += 1
             }
-            for replica in replicas { answer(replica, queue: queue) }
+            for replica in replicas { answer(replica, queue: queue, latency: latency) }
         }
     }
 
@@ -181,6 +181,23 @@ struct ModelQueueSchedulingTests {
         #expect(queue.stalledReplicas == 0)
         queue.enqueue(task(4, deadline: ms(1_000)))
         #expect(slow.batches.last!.inputs == [[4, 0]])
+    }
+
+    @Test func aProfileTaughtByABadMomentIsForgottenOnceItStopsLearning() {
+        let queue = makeQueue(bound: 4)
+        let replica = FakeReplica("a")
+        queue.add(replica)
+        // A starved moment: every batch took half a second.
+        teach(replica, queue: queue) { _ in ms(500) }
+        queue.enqueue(task(1, deadline: ms(100)))
+        #expect(results.byInput[1] == .failure(.shed))
+        let sent = replica.batches.count
+        // It would shed every query forever and never learn otherwise; after a second without a
+        // batch the profile starts over, and the replica gets work again.
+        clock.advance(by: ms(1_001))
+        queue.enqueue(task(2, deadline: ms(100)))
+        #expect(results.byInput[2] == nil && replica.batches.count == sent + 1)
+        #expect(!queue.replicas[0].profile.isReady)
     }
 
     @Test func aStalledOnlyReplicaNeverStallsItsModel() {
