@@ -29,8 +29,9 @@ public struct ZMTPDecoder: Sendable {
     private var greeted = false
     private var parts: [[UInt8]] = []
     private var partsSize = 0
-    /// Largest frame, and largest multipart message, accepted from a peer.
-    public let maxMessageSize: Int
+    /// Largest frame, and largest multipart message, accepted from a peer; the buffer never holds
+    /// more than this plus one read. A server keeps it small until the peer has introduced itself.
+    public var maxMessageSize: Int
 
     public init(maxMessageSize: Int = 64 << 20) {
         self.maxMessageSize = maxMessageSize

@@ -62,7 +62,9 @@ public final class ServingProcess {
         commandConnection = RedisConnection(loop: loop, endpoint: endpoint, name: "commands", logger: logger)
         subscriber = RedisConnection(loop: loop, endpoint: endpoint, name: "keyspace", logger: logger)
         registry = ConfigRegistry(redis: commandConnection, logger: logger)
-        pool = ContainerPool(loop: loop, redis: commandConnection, timeoutSeconds: configuration.containerTimeoutSeconds, logger: logger)
+        pool = ContainerPool(loop: loop, redis: commandConnection, timeoutSeconds: configuration.containerTimeoutSeconds,
+                             handshakeTimeoutSeconds: configuration.rpcHandshakeTimeoutSeconds,
+                             maxConnections: configuration.maxRPCConnections, logger: logger)
         executor = TaskExecutor(clock: loop, maxBatchSize: configuration.maxBatchSize,
                                 batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
         pool.delegate = executor

@@ -60,4 +60,13 @@ struct ZMTPDecoderTests {
             _ = try decoder.next()
         }
     }
+
+    @Test func theLimitCanBeRaisedOnceThePeerIsKnown() throws {
+        var decoder = ZMTPDecoder(maxMessageSize: 16)
+        decoder.feed(ZMTP.greeting)
+        #expect(try decoder.next() == .greeting)
+        decoder.maxMessageSize = 64
+        decoder.feed([0x00, 32] + [UInt8](repeating: 1, count: 32))
+        #expect(try decoder.next() == .message([[UInt8](repeating: 1, count: 32)]))
+    }
 }

@@ -21,7 +21,14 @@ final class ContainerConnection {
     var peer: String { tcp.peer }
 
     private let tcp: TCPConnection
-    private var decoder = ZMTPDecoder()
+    /// Until it registers, a peer may send only small frames: the NewContainer message is a few
+    /// hundred bytes, and an unknown peer must not make the server hold large buffers.
+    static var unregisteredMessageLimit: Int { 64 << 10 }
+    /// A registered container's largest message (a batch of outputs).
+    static var registeredMessageLimit: Int { 64 << 20 }
+    private var decoder = ZMTPDecoder(maxMessageSize: unregisteredMessageLimit)
+    /// When the connection was accepted (monotonic ns), for the handshake's time limit.
+    let acceptedAt: UInt64
     private unowned let pool: ContainerPool
     private let clock: EventLoop
 
@@ -31,6 +38,7 @@ final class ContainerConnection {
         self.pool = pool
         self.clock = clock
         lastSeen = clock.now
+        acceptedAt = lastSeen
         tcp.onRead = { [unowned self] bytes in received(bytes) }
         tcp.onClose = { [unowned self] in pool.connectionClosed(self) }
         tcp.write(ZMTP.greeting)
@@ -86,6 +94,7 @@ final class ContainerConnection {
                 throw ContainerMessage.DecodingError("container announced an invalid model name or version")
             }
             identity = Identity(modelName: name, modelVersion: version, inputType: inputType)
+            decoder.maxMessageSize = Self.registeredMessageLimit
             pool.registered(self)
         case .predictionResponse(let messageID, let outputs):
             guard identity != nil else { return }

@@ -18,22 +18,36 @@ final class ContainerPool {
     private let redis: RedisConnection
     private let logger: Logger
     private let timeoutNanoseconds: UInt64
+    private let handshakeTimeoutNanoseconds: UInt64
+    private let maxConnections: Int
     private var connections: [Int: ContainerConnection] = [:]
     private var nextConnectionID = 0
     private var nextReplicaIDs: [String: Int] = [:]
     private var sweeper: LoopTimer?
     weak var delegate: (any ContainerPoolDelegate)?
 
-    init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, logger: Logger) {
+    /// - Parameters:
+    ///   - timeoutSeconds: a container silent this long is dropped.
+    ///   - handshakeTimeoutSeconds: a peer that has not registered as a container this long after
+    ///     connecting is dropped.
+    ///   - maxConnections: connections beyond this many are closed at once.
+    init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, handshakeTimeoutSeconds: Double, maxConnections: Int, logger: Logger) {
         self.loop = loop
         self.redis = redis
         self.logger = logger
         timeoutNanoseconds = UInt64(timeoutSeconds * 1e9)
+        handshakeTimeoutNanoseconds = UInt64(handshakeTimeoutSeconds * 1e9)
+        self.maxConnections = maxConnections
         scheduleSweep()
     }
 
     /// Takes a new TCP connection from the RPC listener.
     func accept(_ tcp: TCPConnection) {
+        guard connections.count < maxConnections else {
+            logger.warning("refusing a container connection: max_rpc_connections reached",
+                           metadata: ["peer": "\(tcp.peer)", "connections": "\(connections.count)"])
+            return tcp.close()
+        }
         let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self, clock: loop)
         nextConnectionID += 1
         connections[container.connectionID] = container
@@ -100,6 +114,11 @@ final class ContainerPool {
             let now = self.loop.now
             for container in self.connections.values where now - container.lastSeen > self.timeoutNanoseconds {
                 self.logger.warning("dropping silent container", metadata: ["peer": "\(container.peer)"])
+                container.close()
+            }
+            for container in self.connections.values
+            where container.identity == nil && now - container.acceptedAt > self.handshakeTimeoutNanoseconds {
+                self.logger.warning("dropping a peer that did not register as a container in time", metadata: ["peer": "\(container.peer)"])
                 container.close()
             }
             if tick % Self.recordRefreshSeconds == 0 { self.refreshRecords() }
