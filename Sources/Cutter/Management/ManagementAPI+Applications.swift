@@ -5,10 +5,7 @@ import Logging
 extension ManagementAPI {
     func addApp(_ body: [UInt8], _ reply: Reply) throws(APIError) {
         let application = try validatedApplication(ManagementRequest.decode(ManagementRequest.AddApp.self, from: body))
-        run([(DB.applications.rawValue, ["EXISTS", application.name])], reply) { [self] replies in
-            guard replies[0] == .integer(0) else { return reply.fail(.conflict("application '\(application.name)' already exists")) }
-            storeApplication(application, reply)
-        }
+        storeApplication(application, reply)
     }
 
     /// add_app's checks, in Clipper's order, and the record they give.
@@ -33,9 +30,13 @@ extension ManagementAPI {
                                  feedbackLoss: loss, confidenceThreshold: threshold)
     }
 
-    /// Writes a new application, then answers once this process's mirror holds it.
+    /// Writes a new application unless one of that name exists (checked and written in one
+    /// atomic step: of two concurrent add_app calls one gets 409), then answers once this
+    /// process's mirror holds it.
     private func storeApplication(_ application: ApplicationRecord, _ reply: Reply) {
-        run([(DB.applications.rawValue, application.fields.hsetArguments(key: application.name))], reply) { [self] _ in
+        let create = RedisScripts.createHashArguments(key: application.name, fields: application.fields)
+        run([(DB.applications.rawValue, create)], reply) { [self] replies in
+            guard replies[0] == .integer(1) else { return reply.fail(.conflict("application '\(application.name)' already exists")) }
             logger.info("application added", metadata: ["app": "\(application.name)"])
             registry.reload(database: .applications, key: application.name) {
                 reply.text("Successfully added application with name '\(application.name)'")

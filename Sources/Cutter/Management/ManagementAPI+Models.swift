@@ -31,12 +31,21 @@ extension ManagementAPI {
                            modelDataPath: request.modelDataPath ?? "DEPRECATED", batchSize: batchSize)
     }
 
-    /// Writes a new model version and makes it current, then answers once this process's
-    /// mirror holds both.
+    /// Writes a new model version unless it exists (checked and written in one atomic step: of
+    /// two concurrent add_model calls one gets 409), makes it current, then answers once this
+    /// process's mirror holds both.
     private func storeModel(_ model: ModelRecord, _ reply: Reply) {
         let versionKey = ClipperSchema.currentVersionKey(model: model.name)
-        run([(DB.models.rawValue, model.fields.hsetArguments(key: model.key)),
-             (DB.metadata.rawValue, ["SET", versionKey, model.version])], reply) { [self] _ in
+        run([(DB.models.rawValue, RedisScripts.createHashArguments(key: model.key, fields: model.fields))], reply) { [self] created in
+            guard created[0] == .integer(1) else {
+                return reply.fail(.conflict("model with name '\(model.name)' and version '\(model.version)' already exists"))
+            }
+            setCurrentVersion(model, key: versionKey, reply)
+        }
+    }
+
+    private func setCurrentVersion(_ model: ModelRecord, key versionKey: String, _ reply: Reply) {
+        run([(DB.metadata.rawValue, ["SET", versionKey, model.version])], reply) { [self] _ in
             logger.info("model added", metadata: ["model": "\(model.key)"])
             registry.reload(database: .models, key: model.key)
             registry.reload(database: .metadata, key: versionKey) {
@@ -108,9 +117,16 @@ extension ManagementAPI {
     /// has forgotten it.
     private func removeModelVersion(_ model: ModelRecord, key: String, _ reply: Reply) {
         // HDEL valid is Clipper's deletion request (its frontends react to it); Cutter then removes
-        // the record itself, so every Cutter frontend sees the version disappear.
-        run([(DB.models.rawValue, ["HDEL", key, "valid"]), (DB.models.rawValue, ["DEL", key])], reply) { [self] _ in
+        // the record itself, so every Cutter frontend sees the version disappear. When it was the
+        // current version the model is left with none, rather than a pointer to a deleted version
+        // (which made linking fail with a misleading "incompatible input_type 'unknown'").
+        // clipper_admin's stop_models deletes every version, the current one included, so this
+        // cannot be refused.
+        let versionKey = ClipperSchema.currentVersionKey(model: model.name)
+        run([(DB.models.rawValue, ["HDEL", key, "valid"]), (DB.models.rawValue, ["DEL", key]),
+             (DB.metadata.rawValue, ["EVAL", RedisScripts.deleteIfEqual, "1", versionKey, model.version])], reply) { [self] _ in
             logger.info("model version deleted", metadata: ["model": "\(key)"])
+            registry.reload(database: .metadata, key: versionKey)
             registry.reload(database: .models, key: key) {
                 reply.text("Successfully deleted model with name '\(model.name)' and version '\(model.version)'")
             }
