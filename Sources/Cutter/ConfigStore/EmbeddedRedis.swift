@@ -31,7 +31,14 @@ final class EmbeddedRedis {
                 """)
         }
         self.executable = executable
-        self.configFile = configFile.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        if let configFile, !FileManager.default.fileExists(atPath: configFile) {
+            throw StartError(description: """
+                redis_conf names \(configFile), which does not exist. Give an existing redis.conf (the repository's \
+                is redis/redis.conf), or leave redis_conf empty: the embedded server then runs with Cutter's settings, \
+                persistence included.
+                """)
+        }
+        self.configFile = configFile
         self.dataDirectory = dataDirectory
         self.port = port
         self.logger = logger
@@ -94,8 +101,11 @@ final class EmbeddedRedis {
         process.executableURL = URL(fileURLWithPath: executable)
         var arguments: [String] = []
         if let configFile { arguments.append(configFile) }
-        // These settings are what Cutter relies on, so they win over the config file.
+        // These settings are what Cutter relies on, so they win over the config file. Persistence
+        // among them: what Cutter acknowledged must survive a kill -9 of Redis or of Cutter (an
+        // OS crash may lose the last second).
         arguments += ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDirectory,
+                      "--appendonly", "yes", "--appendfsync", "everysec",
                       "--daemonize", "no", "--notify-keyspace-events", "AKE",
                       "--logfile", "redis.log", "--pidfile", pidFile]
         process.arguments = arguments

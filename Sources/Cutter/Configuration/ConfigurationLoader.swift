@@ -28,6 +28,19 @@ public enum ConfigurationLoader {
         return settings
     }
 
+    /// `settings` of the config file at `file`, with relative paths made relative to the file's
+    /// folder: the file means the same wherever Cutter is started from.
+    static func resolvingPaths(_ settings: [String: String], against file: String) -> [String: String] {
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        var resolved = settings
+        for (name, value) in settings where CutterConfiguration.pathSettings.contains(name) && !value.isEmpty && !value.hasPrefix("/") {
+            // A bare command name (redis_server redis-server) is looked up on PATH, not a path.
+            if name == "redis_server" && !value.contains("/") { continue }
+            resolved[name] = folder.appendingPathComponent(value).standardizedFileURL.path
+        }
+        return resolved
+    }
+
     /// The config file read when none is named, if it exists (relative to the working directory).
     static let defaultFile = "config/cutter.conf"
 
@@ -39,7 +52,7 @@ public enum ConfigurationLoader {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw CutterConfiguration.InvalidSetting(description: "cannot read config file \(path); pass an existing file to --config")
             }
-            try configuration.apply(parseFile(text, path: path), source: path)
+            try configuration.apply(resolvingPaths(parseFile(text, path: path), against: path), source: path)
         }
         try configuration.apply(environmentSettings(environment), source: "environment")
         try configuration.apply(overrides, source: "command line")

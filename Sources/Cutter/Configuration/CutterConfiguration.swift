@@ -17,7 +17,9 @@ public struct CutterConfiguration: Sendable, Equatable {
     var embeddedRedisPort = 6379
     var redisDataDirectory = "cutter-data/redis"
     var redisServerBinary: String?
-    var redisConfigFile = "redis/redis.conf"
+    /// A redis.conf for the embedded server; nil runs it with Cutter's own settings alone. Either
+    /// way it runs with persistence (appendonly, fsync every second): Cutter's flags win.
+    var redisConfigFile: String?
     /// Largest request body accepted, in bytes.
     var maxBodyBytes = 8 << 20
     /// Prediction cache capacity in bytes (inputs and outputs); 0 disables the cache.
@@ -46,6 +48,10 @@ public struct CutterConfiguration: Sendable, Equatable {
     public struct InvalidSetting: Error, CustomStringConvertible {
         public let description: String
     }
+
+    /// The settings that name a file or folder: in a config file, a relative one resolves against
+    /// the file's folder; from flags or the environment, against the working directory.
+    static let pathSettings: Set<String> = ["redis_data_dir", "redis_conf", "redis_server"]
 
     /// The setting names, as in the config file.
     static let names = [
@@ -87,7 +93,7 @@ public struct CutterConfiguration: Sendable, Equatable {
             case "embedded_redis_port": embeddedRedisPort = Int(try port())
             case "redis_data_dir": redisDataDirectory = value
             case "redis_server": redisServerBinary = value.isEmpty ? nil : value
-            case "redis_conf": redisConfigFile = value
+            case "redis_conf": redisConfigFile = value.isEmpty ? nil : value
             case "max_body_bytes": maxBodyBytes = try positive()
             case "cache_bytes": cacheBytes = try positive()
             case "max_batch_size":

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Cutter
 
@@ -15,9 +16,27 @@ struct ConfigurationLoaderTests {
     }
 
     @Test func shippedConfigFileParsesToTheDefaults() throws {
-        let path = #filePath.components(separatedBy: "/Tests/")[0] + "/config/cutter.conf"
-        let configuration = try ConfigurationLoader.load(file: path, environment: [:], overrides: [:])
+        let root = #filePath.components(separatedBy: "/Tests/")[0]
+        var configuration = try ConfigurationLoader.load(file: root + "/config/cutter.conf", environment: [:], overrides: [:])
+        // Its paths name the repository's files wherever cutter starts from.
+        #expect(configuration.redisConfigFile == root + "/redis/redis.conf")
+        #expect(configuration.redisDataDirectory == root + "/cutter-data/redis")
+        configuration.redisConfigFile = nil
+        configuration.redisDataDirectory = CutterConfiguration().redisDataDirectory
         #expect(configuration == CutterConfiguration())
+    }
+
+    @Test func relativePathsInAFileResolveAgainstItsFolderAndFlagsAgainstTheWorkingDirectory() throws {
+        let folder = "/tmp/cutter-config-paths-\(UInt32.random(in: 0...UInt32.max))/conf"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let file = folder + "/cutter.conf"
+        try "redis_conf ../redis/redis.conf\nredis_data_dir data\nredis_server redis-server\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let fromFile = try ConfigurationLoader.load(file: file, environment: [:], overrides: [:])
+        #expect(fromFile.redisConfigFile == URL(fileURLWithPath: folder + "/../redis/redis.conf").standardizedFileURL.path)
+        #expect(fromFile.redisDataDirectory == folder + "/data")
+        #expect(fromFile.redisServerBinary == "redis-server", "a command name is looked up on PATH")
+        let fromFlags = try ConfigurationLoader.load(file: file, environment: [:], overrides: ["redis_data_dir": "here"])
+        #expect(fromFlags.redisDataDirectory == "here")
     }
 
     @Test func badValuesNameTheSetting() {
