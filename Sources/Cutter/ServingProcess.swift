@@ -119,10 +119,29 @@ public final class ServingProcess {
         }
     }
 
-    /// Closes the container connections, lets Redis take the removal of their records (the PING
-    /// answers after the DELs before it), then stops the loop; at most 2 s if Redis is away.
+    /// Drains, then stops: /readyz turns 503 at once (a load balancer stops sending), no new
+    /// connections are accepted and new queries are refused, and the queries in flight are
+    /// answered (each within its deadline; all within `shutdown_drain_seconds`). Then the container
+    /// connections close, Redis takes the removal of their records (the PING answers after the
+    /// DELs before it), and the loop stops; at most 2 s more if Redis is away.
     private func shutdown(_ reason: String) {
-        logger.info("shutting down", metadata: ["signal": "\(reason)"])
+        guard !frontend.isDraining else { return }
+        logger.info("shutting down: draining the queries in flight", metadata: ["signal": "\(reason)"])
+        frontend.isDraining = true
+        servers.forEach { $0.stopAccepting() }
+        drain(until: loop.now + UInt64(configuration.shutdownDrainSeconds * 1e9))
+    }
+
+    private func drain(until deadline: UInt64) {
+        let inFlight = servers.reduce(0) { $0 + $1.inFlight }
+        guard inFlight > 0 && loop.now < deadline else {
+            if inFlight > 0 { logger.warning("drain timeout: stopping with requests in flight", metadata: ["requests": "\(inFlight)"]) }
+            return stop()
+        }
+        loop.schedule(after: 10_000_000) { [self] in drain(until: deadline) }
+    }
+
+    private func stop() {
         // The HTTP servers stay until the loop ends: freeing them frees requests whose replies
         // may still be on their way in this last stretch.
         rpcListener = nil

@@ -71,5 +71,9 @@ struct OverloadTests {
         #expect((after.object["default_explanation"] as? String)?.contains("stopped answering") == true, "\(after.body)")
         // Counted by reason (the hung query too, when the stall was found as its deadline came).
         #expect(try await cluster.metric(#"cutter_app_defaults_total{app="wedged",reason="unresponsive"}"#) ?? 0 >= 1)
+        // Heartbeats alone do not bring it back; a healthy replica of the model serves at once.
+        try await cluster.startContainer(model: "sum", name: "stall")
+        let healed = try await cluster.predict("wedged", #"{"input":[4.0, 5.0]}"#)
+        #expect(healed.object["output"] as? Double == 9, "\(healed.body)")
     }
 }

@@ -11,6 +11,8 @@ final class QueryFrontend {
     private let metrics: ServingMetrics
     /// Whether the registry finished its first load from Redis.
     var isLoaded = false
+    /// Set at shutdown: not ready, and new queries are refused while those in flight finish.
+    var isDraining = false
 
     init(registry: ConfigRegistry, redis: RedisConnection, processor: QueryProcessor<EventLoop>, metrics: ServingMetrics) {
         self.registry = registry
@@ -28,7 +30,7 @@ final class QueryFrontend {
         case (.get, 1) where parts[0] == "healthz":
             respondHealth(exchange, ready: true)
         case (.get, 1) where parts[0] == "readyz":
-            respondHealth(exchange, ready: redis.isConnected && isLoaded)
+            respondHealth(exchange, ready: redis.isConnected && isLoaded && !isDraining)
         case (.get, 1) where parts[0] == "metrics":
             exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
         case (_, 2) where parts[1] == "predict" || parts[1] == "update":
@@ -39,6 +41,9 @@ final class QueryFrontend {
                 return exchange.respond(.notFound("No application named '\(parts[0])'. Register it with POST /admin/add_app on the management port."))
             }
             guard !exchange.bodyTooLarge else { return exchange.respond(.bodyTooLarge) }
+            guard !isDraining else {
+                return exchange.respond(APIError(status: 503, error: "Shutting down", cause: "This frontend is shutting down; send the query to another one."))
+            }
             if parts[1] == "predict" { predict(exchange, app: app) } else { update(exchange, app: app) }
         default:
             exchange.respond(.notFound("No route \(exchange.path). Routes: POST /{app}/predict, POST /{app}/update, GET /healthz, GET /readyz, GET /metrics."))

@@ -8,6 +8,8 @@ final class HTTPExchange {
     enum Method: Sendable { case get, post, put, delete, head, options, other }
 
     private let request: OpaquePointer
+    /// The server, told when the reply leaves (it counts requests in flight for a draining shutdown).
+    private let server: HTTPServer
     let method: Method
     /// The decoded path, without query string.
     let path: String
@@ -20,8 +22,9 @@ final class HTTPExchange {
     /// When the request arrived (monotonic nanoseconds): every deadline starts here.
     let arrival: UInt64
 
-    init(request: OpaquePointer, maxBodyBytes: Int, arrival: UInt64) {
+    init(request: OpaquePointer, server: HTTPServer, maxBodyBytes: Int, arrival: UInt64) {
         self.request = request
+        self.server = server
         self.arrival = arrival
         switch evhttp_request_get_command(request) {
         case EVHTTP_REQ_GET: method = .get
@@ -60,6 +63,7 @@ final class HTTPExchange {
                         headers extraHeaders: [(String, String)] = []) {
         guard !isAnswered else { return }
         isAnswered = true
+        server.exchangeAnswered()
         let headers = evhttp_request_get_output_headers(request)
         evhttp_add_header(headers, "Content-Type", contentType)
         for (name, value) in extraHeaders { evhttp_add_header(headers, name, value) }

@@ -9,7 +9,10 @@ final class HTTPServer {
     }
 
     private let http: OpaquePointer
+    private var boundSocket: OpaquePointer?
     private let loop: EventLoop
+    /// Requests handed to the handler and not yet answered.
+    private(set) var inFlight = 0
     private let handler: (HTTPExchange) -> Void
     /// The port actually bound (useful when asked for port 0).
     private(set) var port: UInt16 = 0
@@ -32,18 +35,31 @@ final class HTTPServer {
         guard let socket = evhttp_bind_socket_with_handle(http, host, port) else {
             throw BindError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(errno))). Is another process using the port? Choose another with the matching --*-port flag.")
         }
+        boundSocket = socket
         self.port = Self.boundPort(of: evhttp_bound_socket_get_fd(socket)) ?? port
         self.maxBodyBytes = maxBodyBytes
         evhttp_set_gencb(http, { request, arg in
             guard let request, let arg else { return }
             let server = Unmanaged<HTTPServer>.fromOpaque(arg).takeUnretainedValue()
-            server.handler(HTTPExchange(request: request, maxBodyBytes: server.maxBodyBytes, arrival: server.loop.now))
+            server.inFlight += 1
+            server.handler(HTTPExchange(request: request, server: server, maxBodyBytes: server.maxBodyBytes, arrival: server.loop.now))
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     private var maxBodyBytes: Int = 0
 
     deinit { evhttp_free(http) }
+
+    /// Closes the listening socket: no new connections (shutdown). Open connections stay, so
+    /// requests in flight still get their replies.
+    func stopAccepting() {
+        guard let socket = boundSocket else { return }
+        boundSocket = nil
+        evhttp_del_accept_socket(http, socket)
+    }
+
+    /// An exchange of this server sent its reply.
+    func exchangeAnswered() { inFlight -= 1 }
 
     static func boundPort(of fd: Int32) -> UInt16? {
         var address = sockaddr_in()
