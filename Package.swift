@@ -39,7 +39,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ClipperRPCTests", dependencies: ["ClipperRPC"]),
-        .testTarget(name: "CutterTests", dependencies: ["Cutter", "ClipperRPC"]),
+        .testTarget(name: "CutterTests", dependencies: ["Cutter", "ClipperRPC"], exclude: ["Fuzz/Corpus"]),
         .testTarget(
             name: "CutterIntegrationTests",
             dependencies: ["Cutter", "ClipperRPC", "CHiredis"],
