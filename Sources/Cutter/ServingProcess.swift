@@ -69,7 +69,8 @@ public final class ServingProcess {
                                 batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
         pool.delegate = executor
         let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), executor: executor, metrics: metrics)
-        let states = SelectionStateStore(redis: commandConnection, logger: logger)
+        let redisTimeout = UInt64(configuration.redisCommandTimeoutSeconds * 1e9)
+        let states = SelectionStateStore(redis: commandConnection, writeTimeout: redisTimeout, logger: logger)
         registry.observers.append { [registry, executor] change in
             switch change {
             case .application(let name) where registry?.applications[name] == nil:
@@ -85,7 +86,9 @@ public final class ServingProcess {
         let processor = QueryProcessor(clock: loop, registry: registry, states: states, predictor: predictor,
                                        metrics: metrics, logger: logger, random: random)
         frontend = QueryFrontend(registry: registry, redis: commandConnection, processor: processor, metrics: metrics)
-        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger) { [executor] in executor?.profiles() ?? [] }
+        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger, redisTimeout: redisTimeout) { [executor] in
+            executor?.profiles() ?? []
+        }
 
         commandConnection.onConnect = { [self] in
             // Clipper's frontends need keyspace notifications; a managed Redis may refuse CONFIG,
@@ -99,6 +102,15 @@ public final class ServingProcess {
                 frontend.isLoaded = ok
                 if ok { logger.info("config store loaded", metadata: ["applications": "\(registry.applications.count)", "models": "\(registry.models.count)"]) }
             }
+        }
+        // While the subscriber was away, writes went unheard: once it is back, the mirror is read
+        // again and cached selection states are dropped (the command connection may never have
+        // dropped, so its own reload would not happen).
+        subscriber.onConnect = { [registry, logger] in
+            registry?.loadAll { ok in
+                if ok { logger.info("keyspace subscriber connected; config store re-read") }
+            }
+            states.forgetAll()
         }
         keyspaceWatcher = KeyspaceWatcher(connection: subscriber, databases: ConfigRegistry.mirroredDatabases + [.state]) { [registry] notification in
             if notification.database == .state {

@@ -106,15 +106,30 @@ final class RedisConnection {
     }
 
     /// Sends several commands in one pipeline and calls `completion` with all replies, in order.
-    func pipeline(_ commands: [(db: Int, arguments: [String])], _ completion: @escaping ([RedisReply]) -> Void) {
+    /// With a `timeout` (ns), a Redis that does not answer in time gives every command an error
+    /// reply then, and the late replies are dropped: hiredis has no command timeout of its own.
+    func pipeline(_ commands: [(db: Int, arguments: [String])], timeout: UInt64? = nil, _ completion: @escaping ([RedisReply]) -> Void) {
         guard !commands.isEmpty else { return completion([]) }
         var replies = [RedisReply](repeating: .null, count: commands.count)
         var remaining = commands.count
+        var timer: LoopTimer?
+        if let timeout {
+            timer = loop.schedule(after: timeout) { [name] in
+                guard remaining > 0 else { return }
+                remaining = 0
+                let seconds = Double(timeout) / 1e9
+                completion(Array(repeating: .error("Redis (\(name)) did not answer within \(seconds) s"), count: commands.count))
+            }
+        }
         for (index, command) in commands.enumerated() {
             self.command(command.arguments, db: command.db) { reply in
+                guard remaining > 0 else { return }
                 replies[index] = reply
                 remaining -= 1
-                if remaining == 0 { completion(replies) }
+                if remaining == 0 {
+                    timer?.cancel()
+                    completion(replies)
+                }
             }
         }
     }

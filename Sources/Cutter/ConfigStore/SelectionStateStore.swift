@@ -7,11 +7,15 @@ import Logging
 final class SelectionStateStore {
     private let redis: RedisConnection
     private let logger: Logger
+    private let writeTimeout: UInt64
     private var states: [String: SelectionState] = [:]
     private var loading: [String: [(SelectionState) -> Void]] = [:]
 
-    init(redis: RedisConnection, logger: Logger) {
+    /// - Parameter writeTimeout: how long (ns) a feedback write may wait for Redis before the
+    ///   feedback is refused (not acknowledged).
+    init(redis: RedisConnection, writeTimeout: UInt64, logger: Logger) {
         self.redis = redis
+        self.writeTimeout = writeTimeout
         self.logger = logger
     }
 
@@ -57,8 +61,9 @@ final class SelectionStateStore {
         let message: String
     }
 
-    /// Applies one feedback's increments locally and atomically in Redis; `completion` gets
-    /// the new state, or the Redis error (the update is then not acknowledged to the client).
+    /// Applies one feedback's increments atomically in Redis, then to the cached copy; `completion`
+    /// gets the new state, or the Redis error (the update is then not acknowledged to the client,
+    /// and the cache does not show it: the cache never runs ahead of what Redis acknowledged).
     func apply(app: String, uid: Int, models: [String], increments: [String: Double],
                _ completion: @escaping (Result<SelectionState, WriteError>) -> Void) {
         let key = ClipperSchema.stateKey(app: app, uid: uid)
@@ -73,19 +78,28 @@ final class SelectionStateStore {
             commands.append((db, ["HINCRBYFLOAT", key, model, String(increment)]))
         }
         commands.append((db, ["HINCRBY", key, SelectionState.feedbackField, "1"]))
-        state.apply(increments, models: models)
-        states[key] = state
-        redis.pipeline(commands) { [logger] replies in
+        redis.pipeline(commands, timeout: writeTimeout) { [self] replies in
             if let error = replies.compactMap(\.errorMessage).first {
                 logger.error("cannot store selection state", metadata: ["key": "\(key)", "error": "\(error)"])
                 return completion(.failure(WriteError(message: error)))
             }
-            completion(.success(state))
+            // Applied to what is cached now (other feedback may have landed meanwhile); Redis's
+            // keyspace notification then brings the cache to Redis's exact sums.
+            var updated = states[key] ?? state
+            updated.apply(increments, models: models)
+            if states[key] != nil { states[key] = updated }
+            completion(.success(updated))
         }
     }
 
     /// Forgets cached states of `app` (deleted or re-created).
     func forget(app: String) {
         states = states.filter { !$0.key.hasPrefix(app + ":") }
+    }
+
+    /// Forgets every cached state: they are read again when next needed (the keyspace
+    /// subscriber reconnected, so changes made meanwhile were not heard).
+    func forgetAll() {
+        states.removeAll()
     }
 }

@@ -38,6 +38,8 @@ public struct CutterConfiguration: Sendable, Equatable {
     var maxRPCConnections = 1024
     /// At shutdown, how long the queries in flight may take to be answered, in seconds.
     var shutdownDrainSeconds = 10.0
+    /// How long a management call or a feedback write waits for Redis before answering 503, in seconds.
+    var redisCommandTimeoutSeconds = 5.0
     /// Logging level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
     /// Seed of the bandits' random draws, for repeatable runs (tests, experiments); nil draws
@@ -59,7 +61,7 @@ public struct CutterConfiguration: Sendable, Equatable {
     static let names = [
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
         "redis", "redis_password", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
-        "max_body_bytes", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "log_level", "random_seed",
+        "max_body_bytes", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
     ]
 
     /// Applies `settings` (name -> text) over the current values; `source` names where they came from.
@@ -114,6 +116,9 @@ public struct CutterConfiguration: Sendable, Equatable {
             case "shutdown_drain_seconds":
                 guard let seconds = Double(value), seconds >= 0 else { throw fail("a non-negative number of seconds") }
                 shutdownDrainSeconds = seconds
+            case "redis_command_timeout_seconds":
+                guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
+                redisCommandTimeoutSeconds = seconds
             case "log_level":
                 guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
                     throw fail("one of trace, debug, info, notice, warning, error, critical")

@@ -17,12 +17,16 @@ final class ManagementAPI {
     let logger: Logger
     /// The serving path's latency profiles, read when asked for.
     let profiles: () -> [ReplicaProfileSnapshot]
+    /// How long a Redis round trip may take before the call answers 503 (ns).
+    let redisTimeout: UInt64
     typealias DB = ClipperSchema.Database
     /// Redis commands for one pipeline, each with its database.
     typealias RedisCommands = [(db: Int, arguments: [String])]
 
-    init(redis: RedisConnection, registry: ConfigRegistry, logger: Logger, profiles: @escaping () -> [ReplicaProfileSnapshot]) {
+    init(redis: RedisConnection, registry: ConfigRegistry, logger: Logger, redisTimeout: UInt64,
+         profiles: @escaping () -> [ReplicaProfileSnapshot]) {
         self.redis = redis
+        self.redisTimeout = redisTimeout
         self.registry = registry
         self.logger = logger
         self.profiles = profiles
@@ -75,7 +79,7 @@ final class ManagementAPI {
 
     /// Runs Redis commands; on any error reply answers 503 and does not call `next`.
     func run(_ commands: RedisCommands, _ reply: Reply, _ next: @escaping ([RedisReply]) -> Void) {
-        redis.pipeline(commands) { replies in
+        redis.pipeline(commands, timeout: redisTimeout) { replies in
             if let error = replies.compactMap(\.errorMessage).first {
                 return reply.fail(.redisUnavailable("Redis answered: \(error)"))
             }
