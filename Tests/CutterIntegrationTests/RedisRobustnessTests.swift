@@ -28,4 +28,26 @@ struct RedisRobustnessTests {
         #expect(reply.status == 503, "\(reply.body)")
         #expect((reply.object["cause"] as? String)?.contains("did not answer within 0.5 s") == true, "\(reply.body)")
     }
+
+    @Test func aRedisWithoutClippersDatabasesIsReportedNotMisused() async throws {
+        let redisPort = freePort(), queryPort = freePort(), managementPort = freePort()
+        let redis = try ManagedProcess(TestEnvironment.redisServer, ["--port", String(redisPort), "--bind", "127.0.0.1",
+                                                                    "--save", "", "--appendonly", "no", "--databases", "4"], name: "redis-4-dbs")
+        defer { redis.stop() }
+        try await waitUntil("redis-server answers") { (try? RedisClient(port: redisPort)) != nil }
+        let cutter = try ManagedProcess(TestEnvironment.cutterBinary, ["serve", "--redis", "127.0.0.1:\(redisPort)", "--query-port", String(queryPort),
+                                                                      "--management-port", String(managementPort), "--rpc-port", String(freePort())],
+                                        name: "cutter-4-dbs")
+        defer { cutter.stop() }
+        // Not ready, and /readyz says why.
+        try await waitUntil("cutter reports the missing databases") {
+            guard let reply = try? await HTTP.get(port: queryPort, "/readyz") else { return false }
+            return reply.status == 503 && (reply.object["redis_problem"] as? String)?.contains("databases 16") == true
+        }
+        // Writes are refused rather than sent to the wrong database.
+        let added = try await HTTP.post(port: managementPort, "/admin/add_app",
+                                        #"{"name":"a","input_type":"doubles","default_output":"0","latency_slo_micros":1000}"#)
+        #expect(added.status == 503 && (added.object["cause"] as? String)?.contains("SELECT 7") == true, "\(added.body)")
+        #expect(try RedisClient(port: redisPort).run("KEYS", "*").isEmpty, "nothing was written to database 0")
+    }
 }

@@ -18,6 +18,8 @@ final class RedisConnection {
     private var closed = false
     private var subscriptionHandler: ((String, String) -> Void)?
     private var subscriptionPatterns: [String] = []
+    /// Why the connection cannot be used although it is up (a Redis without Clipper's databases).
+    private(set) var problem: String?
     /// Whether the connection is up.
     private(set) var isConnected = false
     /// Called every time the connection (re)connects, after AUTH and re-subscription were sent.
@@ -76,8 +78,25 @@ final class RedisConnection {
                 if let error = reply.errorMessage { logger.error("redis AUTH failed", metadata: ["connection": "\(name)", "error": "\(error)"]) }
             }
         }
-        if !subscriptionPatterns.isEmpty { sendSubscribe() }
+        if subscriptionPatterns.isEmpty {
+            checkDatabases()
+        } else {
+            sendSubscribe()
+        }
         onConnect?()
+    }
+
+    /// Clipper's schema needs databases 1 to 7; a Redis configured with fewer refuses SELECT, and
+    /// the commands after it would run in the wrong database. Checked once per connection, before
+    /// any other command; a refusal makes the connection refuse every command, saying why.
+    private func checkDatabases() {
+        let highest = ClipperSchema.Database.appModelLinks.rawValue
+        selectedDB = highest
+        send(["SELECT", String(highest)]) { [self] reply in
+            guard let error = reply.errorMessage else { return problem = nil }
+            problem = "Redis refused SELECT \(highest) (\(error)): Cutter keeps Clipper's schema in databases 1-7; set 'databases 16' in the Redis server's configuration"
+            logger.error("redis cannot hold Clipper's schema", metadata: ["connection": "\(name)", "error": "\(problem!)"])
+        }
     }
 
     private func disconnected() {
@@ -98,6 +117,7 @@ final class RedisConnection {
     /// Sends a command to database `db` (nil: whatever is selected, for server-wide commands).
     func command(_ arguments: [String], db: Int? = nil, _ callback: @escaping (RedisReply) -> Void) {
         guard isConnected else { return callback(.error("Redis is not connected")) }
+        if let problem { return callback(.error(problem)) }
         if let db, db != selectedDB {
             send(["SELECT", String(db)]) { _ in }
             selectedDB = db

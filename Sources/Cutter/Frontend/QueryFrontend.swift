@@ -30,7 +30,7 @@ final class QueryFrontend {
         case (.get, 1) where parts[0] == "healthz":
             respondHealth(exchange, ready: true)
         case (.get, 1) where parts[0] == "readyz":
-            respondHealth(exchange, ready: redis.isConnected && isLoaded && !isDraining)
+            respondHealth(exchange, ready: redis.isConnected && redis.problem == nil && isLoaded && !isDraining)
         case (.get, 1) where parts[0] == "metrics":
             exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
         case (_, 2) where parts[1] == "predict" || parts[1] == "update":
@@ -58,8 +58,9 @@ final class QueryFrontend {
 
     private func respondHealth(_ exchange: HTTPExchange, ready: Bool) {
         let redisState = redis.isConnected ? "connected" : "disconnected"
+        let problem = redis.problem.map { #","redis_problem":\#(JSONText.quote($0))"# } ?? ""
         exchange.respond(status: ready ? 200 : 503,
-                         text: #"{"status":"\#(ready ? "ok" : "unavailable")","redis":"\#(redisState)","applications":\#(registry.applications.count)}"#)
+                         text: #"{"status":"\#(ready ? "ok" : "unavailable")","redis":"\#(redisState)"\#(problem),"applications":\#(registry.applications.count)}"#)
     }
 
     private func predict(_ exchange: HTTPExchange, app: ApplicationRecord) {
