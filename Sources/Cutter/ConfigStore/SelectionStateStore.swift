@@ -67,7 +67,7 @@ final class SelectionStateStore {
     func apply(app: String, uid: Int, models: [String], increments: [String: Double],
                _ completion: @escaping (Result<SelectionState, WriteError>) -> Void) {
         let key = ClipperSchema.stateKey(app: app, uid: uid)
-        var state = states[key] ?? SelectionState()
+        let state = states[key] ?? SelectionState()
         let start = state.startingLogWeight
         var commands: [(db: Int, arguments: [String])] = []
         let db = ClipperSchema.Database.state.rawValue
