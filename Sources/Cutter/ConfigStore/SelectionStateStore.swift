@@ -5,15 +5,18 @@ import Logging
 /// on the same Redis, continues from the same weights: updates are atomic increments in Redis,
 /// and keyspace notifications on DB 1 refresh the cached copies.
 final class SelectionStateStore {
-    private let redis: RedisConnection
+    private let redis: any RedisCommandSender
     private let logger: Logger
     private let writeTimeout: UInt64
     private var states: [String: SelectionState] = [:]
     private var loading: [String: [(SelectionState) -> Void]] = [:]
+    /// Keys written (a notification came) while their read was in flight: read again after it,
+    /// as that read may have been answered before the write.
+    private var changedWhileLoading: Set<String> = []
 
     /// - Parameter writeTimeout: how long (ns) a feedback write may wait for Redis before the
     ///   feedback is refused (not acknowledged).
-    init(redis: RedisConnection, writeTimeout: UInt64, logger: Logger) {
+    init(redis: any RedisCommandSender, writeTimeout: UInt64, logger: Logger) {
         self.redis = redis
         self.writeTimeout = writeTimeout
         self.logger = logger
@@ -45,13 +48,22 @@ final class SelectionStateStore {
                 state = states[key] ?? SelectionState()
             }
             let waiters = loading.removeValue(forKey: key) ?? []
+            if changedWhileLoading.remove(key) != nil {
+                loading[key] = []
+                read(key)
+            }
             waiters.forEach { $0(state) }
         }
     }
 
-    /// Re-reads a cached state another client changed (keyspace notification on DB 1).
+    /// Re-reads a cached state another client changed (keyspace notification on DB 1). A state
+    /// being read now is read once more afterwards: the read in flight may predate the change.
     func refresh(key: String) {
-        guard states[key] != nil, loading[key] == nil else { return }
+        if loading[key] != nil {
+            changedWhileLoading.insert(key)
+            return
+        }
+        guard states[key] != nil else { return }
         loading[key] = []
         read(key)
     }
