@@ -29,6 +29,20 @@ struct RedisRobustnessTests {
         #expect((reply.object["cause"] as? String)?.contains("did not answer within 0.5 s") == true, "\(reply.body)")
     }
 
+    @Test func feedbackToAHungRedisAnswers503WithinTheTimeout() async throws {
+        let cluster = try await TestCluster(settings: ["redis_command_timeout_seconds=0.5"])
+        defer { cluster.stop() }
+        #expect(try await cluster.admin("add_app", #"{"name":"vote","input_type":"doubles","default_output":"0","latency_slo_micros":100000,"policy":"Exp4Policy"}"#).status == 200)
+        #expect(try await cluster.admin("add_model", #"{"model_name":"sum","model_version":"1","input_type":"doubles"}"#).status == 200)
+        #expect(try await cluster.admin("add_model_links", #"{"app_name":"vote","model_names":["sum"]}"#).status == 200)
+        try await cluster.startContainer(model: "sum", name: "sum")
+        #expect(try cluster.redisClient().run("CLIENT", "PAUSE", "3000") == ["OK"])
+        // The state read and the write both wait for Redis; neither may hold the call past its bound.
+        let reply = try await HTTP.post(port: cluster.queryPort, "/vote/update", #"{"uid":5,"input":[1.0, 2.0],"label":"3.0"}"#)
+        #expect(reply.status == 503, "\(reply.body)")
+        #expect((reply.object["cause"] as? String)?.contains("did not answer within 0.5 s") == true, "\(reply.body)")
+    }
+
     @Test func aRedisWithoutClippersDatabasesIsReportedNotMisused() async throws {
         let redisPort = freePort(), queryPort = freePort(), managementPort = freePort()
         let redis = try ManagedProcess(TestEnvironment.redisServer, ["--port", String(redisPort), "--bind", "127.0.0.1",

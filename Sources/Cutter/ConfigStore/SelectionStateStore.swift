@@ -14,8 +14,8 @@ final class SelectionStateStore {
     /// as that read may have been answered before the write.
     private var changedWhileLoading: Set<String> = []
 
-    /// - Parameter writeTimeout: how long (ns) a feedback write may wait for Redis before the
-    ///   feedback is refused (not acknowledged).
+    /// - Parameter writeTimeout: how long (ns) a read or a feedback write may wait for Redis; a
+    ///   write that times out is refused (not acknowledged).
     init(redis: any RedisCommandSender, writeTimeout: UInt64, logger: Logger) {
         self.redis = redis
         self.writeTimeout = writeTimeout
@@ -38,7 +38,10 @@ final class SelectionStateStore {
     }
 
     private func read(_ key: String) {
-        redis.command(["HGETALL", key], db: ClipperSchema.Database.state.rawValue) { [self] reply in
+        // Bounded like the writes: a hung Redis must not hold a feedback call (a query's wait for
+        // its state is bounded by its deadline besides).
+        redis.pipeline([(ClipperSchema.Database.state.rawValue, ["HGETALL", key])], timeout: writeTimeout) { [self] replies in
+            let reply = replies[0]
             let state: SelectionState
             if case .array = reply {
                 state = SelectionState(hash: reply.hash)
