@@ -76,4 +76,34 @@ struct OverloadTests {
         let healed = try await cluster.predict("wedged", #"{"input":[4.0, 5.0]}"#)
         #expect(healed.object["output"] as? Double == 9, "\(healed.body)")
     }
+
+    @Test func aReplicaAnsweringWithWrongMessageIDsNeverStallsItsModel() async throws {
+        let cluster = try await TestCluster(settings: ["cache_bytes=0"])
+        defer { cluster.stop() }
+        try await cluster.deploy(app: "confused", model: "liar", sloMicros: 300_000)
+        let liar = try ManagedProcess(TestEnvironment.python, [TestEnvironment.packageRoot + "/Tests/CutterIntegrationTests/Fixtures/wrong_ids_container.py",
+                                                              String(cluster.rpcPort), "liar"], name: "wrong-ids")
+        defer { liar.stop(signal: SIGKILL) }
+        try await waitUntil("cutter registered the lying replica") {
+            guard liar.isRunning else { throw TestFailure("the fixture exited:\n\(liar.log)") }
+            return try await cluster.metric(#"cutter_model_replicas{model="liar:1"}"#) == 1
+        }
+        // Its answers name batches it was never sent: the query gets the default at its deadline...
+        let first = try await cluster.predict("confused", #"{"input":[1.0]}"#)
+        #expect(first.object["default"] as? Bool == true, "\(first.body)")
+        // ...and although it keeps heartbeating, the batch it never answered marks it stalled.
+        try await waitUntil("cutter marks the replica stalled") {
+            try await cluster.metric(#"cutter_model_replicas_stalled{model="liar:1"}"#) == 1
+        }
+        let next = try await cluster.predict("confused", #"{"input":[2.0]}"#)
+        #expect((next.object["default_explanation"] as? String)?.contains("stopped answering") == true, "\(next.body)")
+        // A healthy replica serves at once (the fixture was started outside the cluster, which
+        // counts only its own containers: wait for both).
+        try await cluster.startContainer(model: "sum", name: "liar")
+        try await waitUntil("both replicas are registered") {
+            try await cluster.metric(#"cutter_model_replicas{model="liar:1"}"#) == 2
+        }
+        let healed = try await cluster.predict("confused", #"{"input":[4.0, 5.0]}"#)
+        #expect(healed.object["output"] as? Double == 9, "\(healed.body)")
+    }
 }
