@@ -10,39 +10,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
-out=bench/out
-mkdir -p "$out"
+. bench/common.sh
 bin=${BIN:-.build/release/cutter}
 slo_ms=20
 
 [ "${BIN:-}" ] || ./scripts/setup.sh -c release >/dev/null
 gcc -O2 -o "$out/openloop" bench/openloop.c -levent
 
-core0=""; core1=""
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then core0="taskset -c 0"; core1="taskset -c 1"; fi
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-: >"$out/empty.conf"
-rm -rf "$out/redis"
-$core0 "$bin" serve --config "$out/empty.conf" --query-port 18337 --management-port 18338 --rpc-port 17070 \
-  --embedded-redis-port 16390 --redis-data-dir "$out/redis" --log-level warning \
-  --set cache_bytes=0 --set max_batch_size=64 >"$out/cutter.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -sf localhost:18337/readyz >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf localhost:18337/readyz >/dev/null || { cat "$out/cutter.log"; exit 1; }
-curl -sf -XPOST localhost:18338/admin/add_app -d "{\"name\":\"app\",\"input_type\":\"doubles\",\"default_output\":\"-1\",\"latency_slo_micros\":$((slo_ms * 1000))}" >/dev/null
-curl -sf -XPOST localhost:18338/admin/add_model -d '{"model_name":"sleeper","model_version":"1","input_type":"doubles"}' >/dev/null
-curl -sf -XPOST localhost:18338/admin/add_model_links -d '{"app_name":"app","model_names":["sleeper"]}' >/dev/null
-$core0 .venv/bin/cutter-container --name sleeper --port 17070 --model sleep --fixed-ms 1 --per-item-ms 0.05 >"$out/container-sleeper.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -s localhost:18337/metrics | grep -q '^cutter_model_replicas{model="sleeper:1"} 1' && break; sleep 0.1; done
+start_cutter "$bin" --set cache_bytes=0 --set max_batch_size=64
+deploy $((slo_ms * 1000)) "$core0" sleeper --model sleep --fixed-ms 1 --per-item-ms 0.05
 
 point() { # rate -> RESULT line
   $core1 "$out/openloop" 127.0.0.1 18337 /app/predict "$1" "$seconds" 1000 1
 }
-field() { echo "$1" | sed -E "s/.* $2=([0-9.]+).*/\1/"; }
 
 echo "== overload run $(date -u +%FT%TZ), ${seconds}s a point, SLO ${slo_ms} ms" | tee "$out/overload.txt"
 point 5000 >/dev/null  # warm-up: the profile learns

@@ -13,23 +13,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
-out=bench/out
-mkdir -p "$out"
+. bench/common.sh
 
 ./scripts/setup.sh -c release >/dev/null
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
 gcc -O2 -o "$out/fixed_evhttp" bench/fixed_evhttp.c -levent
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-server_core=""; client_core=""
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then server_core="taskset -c 0"; client_core="taskset -c 1"; fi
-
 load() { # name url distinct
   local line
-  line=$(DISTINCT=$3 $client_core wrk -t2 -c64 -d"${duration}s" -s bench/predict.lua "$2" | grep '^RESULT')
+  line=$(DISTINCT=$3 $core1 wrk -t2 -c64 -d"${duration}s" -s bench/predict.lua "$2" | grep '^RESULT')
   printf '%-44s %s\n' "$1" "${line#RESULT }" | tee -a "$out/results.txt" >&2
   echo "$line" | sed -E 's/.*rps=([0-9]+).*/\1/'
 }
@@ -38,36 +30,7 @@ echo "== run $(date -u +%FT%TZ), ${duration}s each, $(nproc) cores" | tee "$out/
 
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
-$server_core "$out/fixed_evhttp" 18080 & pids+=($!)
-
-start_cutter() { # binary [extra settings...]
-  local binary=$1; shift
-  rm -rf "$out/redis"
-  # Built-in defaults for every binary: an older one may not know a setting of config/cutter.conf.
-  : >"$out/empty.conf"
-  $server_core "$binary" serve --config "$out/empty.conf" --query-port 18337 --management-port 18338 --rpc-port 17070 \
-    --embedded-redis-port 16390 --redis-data-dir "$out/redis" --log-level warning "$@" >"$out/cutter.log" 2>&1 &
-  cutter_pid=$!
-  pids+=($cutter_pid)
-  for _ in $(seq 100); do curl -sf localhost:18337/readyz >/dev/null 2>&1 && break; sleep 0.1; done
-  curl -sf localhost:18337/readyz >/dev/null || { echo "$binary did not start:" >&2; cat "$out/cutter.log" >&2; exit 1; }
-}
-deploy() { # model [container args...]
-  local model=$1; shift
-  curl -sf -XPOST localhost:18338/admin/add_app -d '{"name":"app","input_type":"doubles","default_output":"-1","latency_slo_micros":1000000}' >/dev/null
-  curl -sf -XPOST localhost:18338/admin/add_model -d "{\"model_name\":\"$model\",\"model_version\":\"1\",\"input_type\":\"doubles\"}" >/dev/null
-  curl -sf -XPOST localhost:18338/admin/add_model_links -d "{\"app_name\":\"app\",\"model_names\":[\"$model\"]}" >/dev/null
-  $client_core .venv/bin/cutter-container --name "$model" --port 17070 "$@" >"$out/container-$model.log" 2>&1 &
-  container_pid=$!
-  pids+=($container_pid)
-  # Ready when cutter counts the container as a replica (its metric, not the container's log).
-  for _ in $(seq 100); do curl -s localhost:18337/metrics | grep -q "^cutter_model_replicas{model=\"$model:1\"} 1" && break; sleep 0.1; done
-  curl -sf -XPOST localhost:18337/app/predict -d '{"input":[1.0]}' >/dev/null
-}
-stop_cutter() {
-  kill "$container_pid" "$cutter_pid" 2>/dev/null || true
-  wait "$container_pid" "$cutter_pid" 2>/dev/null || true
-}
+$core0 "$out/fixed_evhttp" 18080 & pids+=($!)
 
 binaries=(.build/release/cutter)
 labels=(this)
@@ -79,12 +42,12 @@ for round in 1 2 3; do
   for index in "${!binaries[@]}"; do
     binary=${binaries[$index]}; label=${labels[$index]}
     start_cutter "$binary"
-    deploy noop --model noop
-    $client_core wrk -t2 -c64 -d2s -s bench/predict.lua http://127.0.0.1:18337/app/predict >/dev/null  # warm-up
+    deploy 1000000 "$core1" noop --model noop
+    $core1 wrk -t2 -c64 -d2s -s bench/predict.lua http://127.0.0.1:18337/app/predict >/dev/null  # warm-up
     bs[$label]+=" $(load "(b) $label: cached query, round $round" http://127.0.0.1:18337/app/predict 0)"
     stop_cutter
     start_cutter "$binary" --set cache_bytes=0
-    deploy noop --model noop
+    deploy 1000000 "$core1" noop --model noop
     cs[$label]+=" $(load "(c) $label: Python noop, no cache, round $round" http://127.0.0.1:18337/app/predict 1)"
     stop_cutter
   done
@@ -92,7 +55,7 @@ done
 a=$(median "${as[@]}")
 
 start_cutter .build/release/cutter --set cache_bytes=0
-deploy sleeper --model sleep --fixed-ms 1 --per-item-ms 0.02
+deploy 1000000 "$core1" sleeper --model sleep --fixed-ms 1 --per-item-ms 0.02
 d=$(load "(d) this: Python sleep model" http://127.0.0.1:18337/app/predict 1)
 curl -s localhost:18337/metrics | grep -E '^cutter_model_batch_size_(sum|count)' | tee -a "$out/results.txt"
 stop_cutter

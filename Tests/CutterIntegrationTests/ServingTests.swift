@@ -223,33 +223,11 @@ struct ServingTests {
         try await cluster.startContainer(model: "sum", name: "sum")
         for garbage in [Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) },
                         [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0] + Array("NULL".utf8) + [UInt8](repeating: 0, count: 48) + [0x00, 0x04, 1, 2, 3, 4]] {
-            let closed = try sendRaw(garbage, port: cluster.rpcPort)
-            #expect(closed, "cutter should close a connection that sends garbage")
+            let peer = try RawConnection(port: cluster.rpcPort)
+            peer.send(garbage)
+            #expect(peer.waitForClose(seconds: 5), "cutter should close a connection that sends garbage")
         }
         #expect(try await cluster.predict("sum-app", #"{"input":[2.0, 2.0]}"#).object["output"] as? Double == 4.0)
         #expect(cluster.cutter.isRunning)
-    }
-
-    /// Sends bytes on a fresh TCP connection; true when the server then closes it.
-    private func sendRaw(_ bytes: [UInt8], port: UInt16) throws -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("cannot connect to the RPC port") }
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count == 0 { return true }          // orderly close
-            if count < 0 { return errno == ECONNRESET }
-        }
     }
 }
