@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers that face the network besides HTTP (predict/feedback JSON, the ZMTP decoder,
-# the RPC message decoder): Tests/CutterTests/Fuzz/FuzzTests.swift mutates the seed corpus in
+# Fuzzes the parsers that face the network (the HTTP/1.1 request decoder, predict/feedback JSON,
+# the ZMTP decoder, the RPC message decoder): Tests/CutterTests/Fuzz/FuzzTests.swift mutates the seed corpus in
 # Tests/CutterTests/Fuzz/Corpus with a seeded generator. The test command runs 3,000 mutants per
 # target; this runs as many as you ask. A crash ends the run with the seed that reproduces it.
 # Run: ./scripts/fuzz.sh [iterations per target, default 1000000] [seed, default: the time]

@@ -122,12 +122,16 @@ public final class ServingProcess {
         commandConnection.connect()
         subscriber.connect()
 
-        servers.append(try HTTPServer(loop: loop, host: configuration.queryHost, port: configuration.queryPort,
-                                      maxBodyBytes: configuration.maxBodyBytes) { [self] in frontend.handle($0) })
-        servers.append(try HTTPServer(loop: loop, host: configuration.managementHost, port: configuration.managementPort,
-                                      maxBodyBytes: configuration.maxBodyBytes) { [self] in management.handle($0) })
-        rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool] connection in
-            pool!.accept(connection)
+        let limits = HTTPLimits(maxHeadBytes: configuration.maxHeaderBytes, maxBodyBytes: configuration.maxBodyBytes,
+                                maxConnections: configuration.maxHTTPConnections,
+                                headTimeoutNanoseconds: UInt64(configuration.httpHeaderTimeoutSeconds * 1e9),
+                                idleTimeoutNanoseconds: UInt64(configuration.httpIdleTimeoutSeconds * 1e9))
+        servers.append(try HTTPServer(loop: loop, name: "query", host: configuration.queryHost, port: configuration.queryPort,
+                                      limits: limits, logger: logger) { [self] in frontend.handle($0) })
+        servers.append(try HTTPServer(loop: loop, name: "management", host: configuration.managementHost, port: configuration.managementPort,
+                                      limits: limits, logger: logger) { [self] in management.handle($0) })
+        rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool, loop] fd in
+            pool!.accept(TCPConnection(loop: loop, fd: fd))
         }
     }
 

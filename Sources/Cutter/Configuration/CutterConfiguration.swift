@@ -22,6 +22,14 @@ public struct CutterConfiguration: Sendable, Equatable {
     var redisConfigFile: String?
     /// Largest request body accepted, in bytes.
     var maxBodyBytes = 8 << 20
+    /// Largest request head (request line and headers) accepted, in bytes.
+    var maxHeaderBytes = 64 << 10
+    /// Open HTTP connections per port (query, management) beyond which new ones are refused.
+    var maxHTTPConnections = 4096
+    /// Time a client has to send a whole request head, in seconds; slower senders are closed.
+    var httpHeaderTimeoutSeconds = 10.0
+    /// Time an HTTP connection may sit idle before it is closed, in seconds.
+    var httpIdleTimeoutSeconds = 60.0
     /// Prediction cache capacity in bytes (inputs and outputs); 0 disables the cache.
     var cacheBytes = 32 << 20
     /// Upper bound for adaptive batch sizes.
@@ -61,7 +69,7 @@ public struct CutterConfiguration: Sendable, Equatable {
     static let names = [
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
         "redis", "redis_password", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
-        "max_body_bytes", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
+        "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
     ]
 
     /// Applies `settings` (name -> text) over the current values; `source` names where they came from.
@@ -73,6 +81,10 @@ public struct CutterConfiguration: Sendable, Equatable {
             func port() throws(InvalidSetting) -> UInt16 {
                 guard let port = UInt16(value) else { throw fail("a port number (0-65535)") }
                 return port
+            }
+            func seconds() throws(InvalidSetting) -> Double {
+                guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
+                return seconds
             }
             func positive() throws(InvalidSetting) -> Int {
                 guard let number = Int(value), number >= 0 else { throw fail("a non-negative integer") }
@@ -99,26 +111,28 @@ public struct CutterConfiguration: Sendable, Equatable {
             case "redis_server": redisServerBinary = value.isEmpty ? nil : value
             case "redis_conf": redisConfigFile = value.isEmpty ? nil : value
             case "max_body_bytes": maxBodyBytes = try positive()
+            case "max_header_bytes":
+                maxHeaderBytes = try positive()
+                guard maxHeaderBytes >= 256 else { throw fail("at least 256") }
+            case "max_http_connections":
+                maxHTTPConnections = try positive()
+                guard maxHTTPConnections >= 1 else { throw fail("at least 1") }
+            case "http_header_timeout_seconds": httpHeaderTimeoutSeconds = try seconds()
+            case "http_idle_timeout_seconds": httpIdleTimeoutSeconds = try seconds()
             case "cache_bytes": cacheBytes = try positive()
             case "max_batch_size":
                 maxBatchSize = try positive()
                 guard maxBatchSize >= 1 else { throw fail("at least 1") }
             case "batch_wait_micros": batchWaitMicros = try positive()
-            case "container_timeout_seconds":
-                guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
-                containerTimeoutSeconds = seconds
-            case "rpc_handshake_timeout_seconds":
-                guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
-                rpcHandshakeTimeoutSeconds = seconds
+            case "container_timeout_seconds": containerTimeoutSeconds = try seconds()
+            case "rpc_handshake_timeout_seconds": rpcHandshakeTimeoutSeconds = try seconds()
             case "max_rpc_connections":
                 maxRPCConnections = try positive()
                 guard maxRPCConnections >= 1 else { throw fail("at least 1") }
             case "shutdown_drain_seconds":
                 guard let seconds = Double(value), seconds >= 0 else { throw fail("a non-negative number of seconds") }
                 shutdownDrainSeconds = seconds
-            case "redis_command_timeout_seconds":
-                guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
-                redisCommandTimeoutSeconds = seconds
+            case "redis_command_timeout_seconds": redisCommandTimeoutSeconds = try seconds()
             case "log_level":
                 guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
                     throw fail("one of trace, debug, info, notice, warning, error, critical")

@@ -40,7 +40,6 @@ final class QueryFrontend {
             guard let app = registry.applications[String(parts[0])] else {
                 return exchange.respond(.notFound("No application named '\(parts[0])'. Register it with POST /admin/add_app on the management port."))
             }
-            guard !exchange.bodyTooLarge else { return exchange.respond(.bodyTooLarge) }
             guard !isDraining else {
                 return exchange.respond(APIError(status: 503, error: "Shutting down", cause: "This frontend is shutting down; send the query to another one."))
             }

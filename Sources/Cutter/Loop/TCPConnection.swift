@@ -14,7 +14,7 @@ final class TCPConnection {
     let peer: String
 
     init(loop: EventLoop, fd: Int32) {
-        peer = Self.peerName(fd)
+        peer = SocketAddress.peer(of: fd)
         bufferEvent = bufferevent_socket_new(loop.base, fd, Int32(BEV_OPT_CLOSE_ON_FREE.rawValue))
         selfWhileOpen = Unmanaged.passRetained(self)
         // The callbacks keep the connection alive while they run: a read may end in close(),
@@ -59,18 +59,5 @@ final class TCPConnection {
         var bytes = [UInt8](repeating: 0, count: length)
         _ = bytes.withUnsafeMutableBytes { evbuffer_remove(input, $0.baseAddress, length) }
         onRead?(bytes)
-    }
-
-    private static func peerName(_ fd: Int32) -> String {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        } == 0
-        guard ok else { return "unknown" }
-        var text = [CChar](repeating: 0, count: 32)
-        guard inet_ntop(AF_INET, &address.sin_addr, &text, 32) != nil else { return "unknown" }
-        let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "\(host):\(UInt16(bigEndian: address.sin_port))"
     }
 }

@@ -42,7 +42,6 @@ final class ManagementAPI {
         guard exchange.method == .post else {
             return exchange.respond(APIError(status: 405, error: "Method not allowed", cause: "\(path) takes POST with a JSON body."))
         }
-        guard !exchange.bodyTooLarge else { return exchange.respond(.bodyTooLarge) }
         let reply = Reply(exchange: exchange)
         do {
             try endpoint(self)(exchange.body, reply)

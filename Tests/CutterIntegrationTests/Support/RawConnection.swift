@@ -1,8 +1,12 @@
+import Foundation
 import Glibc
 
 /// A plain TCP connection to a test server, for speaking (or mis-speaking) a protocol by hand.
-final class RawConnection {
+/// One task may send while another reads (a socket allows it); nothing else is shared.
+final class RawConnection: @unchecked Sendable {
     private let fd: Int32
+    /// Bytes read past the last reply (pipelined replies).
+    private var pending: [UInt8] = []
 
     init(port: UInt16) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -37,6 +41,51 @@ final class RawConnection {
             if count == 0 { return true }
             if count < 0 { return errno == ECONNRESET }
         }
+    }
+
+    /// Sends `text` as UTF-8.
+    @discardableResult
+    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+
+    /// Reads one HTTP reply (head, then a Content-Length body); nil if the peer closed or
+    /// `seconds` passed first.
+    func readReply(seconds: Int = 10) -> RawReply? {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func fill() -> Bool {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { return false }
+            pending += buffer[..<count]
+            return true
+        }
+        let separator = Array("\r\n\r\n".utf8)
+        var headEnd: Int?
+        while true {
+            if pending.count >= 4, let end = (0...(pending.count - 4)).first(where: { Array(pending[$0..<($0 + 4)]) == separator }) {
+                headEnd = end
+                break
+            }
+            guard fill() else { return nil }
+        }
+        guard let headEnd else { return nil }
+        let head = String(decoding: pending[..<headEnd], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst().split(separator: " ")
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = headers["content-length"].flatMap { Int($0) } ?? 0
+        let bodyStart = headEnd + 4
+        while pending.count < bodyStart + length {
+            guard fill() else { return nil }
+        }
+        let reply = RawReply(status: statusLine.count > 1 ? Int(statusLine[1]) ?? 0 : 0, headers: headers,
+                             body: String(decoding: pending[bodyStart..<(bodyStart + length)], as: UTF8.self))
+        pending.removeFirst(bodyStart + length)
+        return reply
     }
 
     /// A ZMTP 3.0 greeting with the NULL mechanism, as a DEALER sends it.

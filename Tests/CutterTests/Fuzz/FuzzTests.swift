@@ -3,8 +3,8 @@ import Foundation
 import Testing
 @testable import Cutter
 
-/// A corpus-driven fuzzer for the parsers that face the network besides HTTP: the predict and
-/// feedback JSON, the ZMTP decoder and the RPC message decoder. Each run mutates the checked-in
+/// A corpus-driven fuzzer for the parsers that face the network: the HTTP/1.1 request decoder,
+/// the predict and feedback JSON, the ZMTP decoder and the RPC message decoder. Each run mutates the checked-in
 /// seeds (Fuzz/Corpus) with a seeded generator and feeds the results to the parser, which must
 /// answer with a value or its own error, never crash, hang or take more than its input.
 ///
@@ -42,6 +42,35 @@ struct FuzzTests {
             }
         }
         return bytes
+    }
+
+    /// Besides not crashing, the HTTP decoder must decode a mutant to the same requests whole and
+    /// cut in random pieces, and refuse only with the statuses it documents.
+    @Test func httpRequestDecoder() throws {
+        let seeds = try Self.corpus("http")
+        var random = SplitMix64(seed: Self.seed &+ 3)
+        var requests = 0
+        var refusals = 0
+        let statuses: Set<Int> = [400, 413, 417, 431, 501, 505]
+        for _ in 0..<Self.iterations {
+            let bytes = Self.mutate(seeds, &random)
+            let whole = DecodedRequest.decode(bytes, maxHeadBytes: 512, maxBodyBytes: 256)
+            var cuts: [Int] = []
+            var offset = 0
+            while offset < bytes.count {
+                offset += Int.random(in: 1...16, using: &random)
+                cuts.append(min(offset, bytes.count))
+            }
+            let pieces = DecodedRequest.decode(bytes, cuts: cuts, maxHeadBytes: 512, maxBodyBytes: 256)
+            // Only whether 100 Continue is asked may differ: it depends on what has arrived.
+            #expect(pieces.requests == whole.requests && pieces.error == whole.error, "decoded differently when cut: \(bytes)")
+            if let error = whole.error {
+                #expect(statuses.contains(error.status), "\(error)")
+                refusals += 1
+            }
+            requests += whole.requests.count
+        }
+        #expect(requests > 0 && refusals > 0, "the mutants never reached a request or a refusal: the corpus or the mutator is off")
     }
 
     @Test func predictAndFeedbackJSON() throws {
