@@ -11,12 +11,12 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-start_cutter() { # binary [extra settings...]; sets cutter_pid
+start_cutter() { # binary [extra settings...]; sets cutter_pid. $launcher, if set, prefixes the binary.
   local binary=$1; shift
   rm -rf "$out/redis"
   # Built-in defaults for every binary: an older one may not know a setting of config/cutter.conf.
   : >"$out/empty.conf"
-  $core0 "$binary" serve --config "$out/empty.conf" --query-port 18337 --management-port 18338 --rpc-port 17070 \
+  $core0 ${launcher:-} "$binary" serve --config "$out/empty.conf" --query-port 18337 --management-port 18338 --rpc-port 17070 \
     --embedded-redis-port 16390 --redis-data-dir "$out/redis" --log-level warning "$@" >"$out/cutter.log" 2>&1 &
   cutter_pid=$!
   pids+=($cutter_pid)

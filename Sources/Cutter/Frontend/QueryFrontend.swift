@@ -13,6 +13,8 @@ final class QueryFrontend {
     var isLoaded = false
     /// Set at shutdown: not ready, and new queries are refused while those in flight finish.
     var isDraining = false
+    /// The last health reply rendered: probes come often and mostly say the same.
+    private var lastHealth: (state: HealthState, body: [UInt8])?
 
     init(registry: ConfigRegistry, redis: RedisConnection, processor: QueryProcessor<EventLoop>, metrics: ServingMetrics) {
         self.registry = registry
@@ -23,43 +25,73 @@ final class QueryFrontend {
 
     /// Routes one request.
     func handle(_ exchange: HTTPExchange) {
-        let parts = Self.pathSegments(exchange.path)
-        switch (exchange.method, parts.count) {
+        let path = exchange.path
+        let route = Self.segments(path)
+        switch (exchange.method, route.count) {
         case (.get, 0):
             respondHealth(exchange, ready: true)
-        case (.get, 1) where parts[0] == "healthz":
+        case (.get, 1) where route.first == "healthz":
             respondHealth(exchange, ready: true)
-        case (.get, 1) where parts[0] == "readyz":
+        case (.get, 1) where route.first == "readyz":
             respondHealth(exchange, ready: redis.isConnected && redis.problem == nil && isLoaded && !isDraining)
-        case (.get, 1) where parts[0] == "metrics":
+        case (.get, 1) where route.first == "metrics":
             exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
-        case (_, 2) where parts[1] == "predict" || parts[1] == "update":
+        case (_, 2) where route.second == "predict" || route.second == "update":
             guard exchange.method == .post else {
-                return exchange.respond(APIError(status: 405, error: "Method not allowed", cause: "/\(parts[0])/\(parts[1]) takes POST with a JSON body."))
+                return exchange.respond(APIError(status: 405, error: "Method not allowed", cause: "/\(route.first)/\(route.second) takes POST with a JSON body."))
             }
-            guard let app = registry.applications[String(parts[0])] else {
-                return exchange.respond(.notFound("No application named '\(parts[0])'. Register it with POST /admin/add_app on the management port."))
+            guard let app = registry.applications[String(route.first)] else {
+                return exchange.respond(.notFound("No application named '\(route.first)'. Register it with POST /admin/add_app on the management port."))
             }
             guard !isDraining else {
                 return exchange.respond(APIError(status: 503, error: "Shutting down", cause: "This frontend is shutting down; send the query to another one."))
             }
-            if parts[1] == "predict" { predict(exchange, app: app) } else { update(exchange, app: app) }
+            if route.second == "predict" { predict(exchange, app: app) } else { update(exchange, app: app) }
         default:
-            exchange.respond(.notFound("No route \(exchange.path). Routes: POST /{app}/predict, POST /{app}/update, GET /healthz, GET /readyz, GET /metrics."))
+            exchange.respond(.notFound("No route \(path). Routes: POST /{app}/predict, POST /{app}/update, GET /healthz, GET /readyz, GET /metrics."))
         }
     }
 
-    /// The non-empty segments of `path`, split on UTF-8 bytes: splitting by Character costs
-    /// grapheme breaking on the hot path.
-    static func pathSegments(_ path: String) -> [Substring] {
-        path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
+    /// The first two non-empty segments of `path` and how many there are, found on UTF-8 bytes
+    /// without an array: routing allocates nothing.
+    static func segments(_ path: String) -> (count: Int, first: Substring, second: Substring) {
+        var count = 0
+        var found: (Substring, Substring) = ("", "")
+        var start: String.Index?
+        var index = path.utf8.startIndex
+        while true {
+            let atEnd = index == path.utf8.endIndex
+            if atEnd || path.utf8[index] == UInt8(ascii: "/") {
+                if let segmentStart = start {
+                    if count == 0 { found.0 = path[segmentStart..<index] } else if count == 1 { found.1 = path[segmentStart..<index] }
+                    count += 1
+                    start = nil
+                }
+            } else if start == nil {
+                start = index
+            }
+            if atEnd { return (count, found.0, found.1) }
+            index = path.utf8.index(after: index)
+        }
     }
 
     private func respondHealth(_ exchange: HTTPExchange, ready: Bool) {
-        let redisState = redis.isConnected ? "connected" : "disconnected"
-        let problem = redis.problem.map { #","redis_problem":\#(JSONText.quote($0))"# } ?? ""
-        exchange.respond(status: ready ? 200 : 503,
-                         text: #"{"status":"\#(ready ? "ok" : "unavailable")","redis":"\#(redisState)"\#(problem),"applications":\#(registry.applications.count)}"#)
+        let state = HealthState(ready: ready, redisConnected: redis.isConnected, redisProblem: redis.problem,
+                                applications: registry.applications.count)
+        if lastHealth?.state != state {
+            let problem = state.redisProblem.map { #","redis_problem":\#(JSONText.quote($0))"# } ?? ""
+            let text = #"{"status":"\#(ready ? "ok" : "unavailable")","redis":"\#(state.redisConnected ? "connected" : "disconnected")"\#(problem),"applications":\#(state.applications)}"#
+            lastHealth = (state, Array(text.utf8))
+        }
+        exchange.respond(status: ready ? 200 : 503, body: lastHealth!.body)
+    }
+
+    /// What a health reply says.
+    private struct HealthState: Equatable {
+        let ready: Bool
+        let redisConnected: Bool
+        let redisProblem: String?
+        let applications: Int
     }
 
     private func predict(_ exchange: HTTPExchange, app: ApplicationRecord) {

@@ -105,17 +105,17 @@ final class HTTPConnection: SocketEventHandler {
 
     /// A pooled exchange nothing else holds, or a new one, appended to the queue.
     private func enqueue() -> HTTPExchange {
-        var exchange = HTTPExchange()
-        while !spare.isEmpty {
-            var candidate = spare.removeLast()
+        var exchange: HTTPExchange?
+        while exchange == nil, var candidate = spare.popLast() {
             if isKnownUniquelyReferenced(&candidate) {
                 exchange = candidate
-                break
+            } else {
+                candidate.connection = nil
             }
-            candidate.connection = nil
         }
-        queue.append(exchange)
-        return exchange
+        let chosen = exchange ?? HTTPExchange()
+        queue.append(chosen)
+        return chosen
     }
 
     /// Answers `error` in its turn and closes the connection after it; reads nothing more.
@@ -237,7 +237,8 @@ final class HTTPConnection: SocketEventHandler {
         events.setWriting(false)
         timer.cancel()
         Glibc.close(fd)
-        for exchange in queue + spare { exchange.connection = nil }
+        queue.forEach { $0.connection = nil }
+        spare.forEach { $0.connection = nil }
         queue.removeAll()
         spare.removeAll()
         server.connectionClosed(self)

@@ -85,10 +85,11 @@ final class HTTPServer {
             dateLineSecond = seconds
             var parts = tm()
             gmtime_r(&seconds, &parts)
-            var text = [CChar](repeating: 0, count: 64)
-            let count = strftime(&text, text.count, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &parts)
-            dateLine.removeAll()
-            text.withUnsafeBytes { dateLine.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+                let count = strftime(text.baseAddress, text.count, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &parts)
+                dateLine.removeAll()
+                dateLine.append(UnsafeRawBufferPointer(start: text.baseAddress, count: count))
+            }
         }
         reply.append(dateLine.bytes)
     }
