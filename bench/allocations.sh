@@ -9,12 +9,10 @@
 # Run: ./bench/allocations.sh [seconds] [cutter binary, default .build/release/cutter]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration=${1:-5}
-binary=${2:-.build/release/cutter}
 . bench/common.sh
-
+duration=${1:-5}; binary=${2:-.build/release/cutter}
 ./scripts/setup.sh -c release >/dev/null
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+needs wrk:wrk
 gcc -O2 -shared -fPIC -o "$out/malloc_count.so" bench/malloc_count.c
 counts="$out/malloc-count.txt"
 

@@ -3,6 +3,14 @@
 out=bench/out
 mkdir -p "$out"
 
+# needs COMMAND:PACKAGE...: installs the Debian package of each command that is missing.
+needs() {
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || [ -x "/usr/sbin/${pair%%:*}" ] || $sudo apt-get install -y -qq "${pair#*:}" >/dev/null
+  done
+}
+
 # Servers on core 0, load (and, in run.sh, the Python container) on core 1, when there are two.
 core0=""; core1=""
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then core0="taskset -c 0"; core1="taskset -c 1"; fi

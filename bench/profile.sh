@@ -4,12 +4,10 @@
 # Run: ./bench/profile.sh [seconds] [cutter binary, default .build/release/cutter]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration=${1:-5}
-binary=${2:-.build/release/cutter}
 . bench/common.sh
-
+duration=${1:-5}; binary=${2:-.build/release/cutter}
 ./scripts/setup.sh -c release >/dev/null
-command -v perf >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq linux-perf >/dev/null; }
+needs perf:linux-perf wrk:wrk
 start_cutter "$binary"
 deploy 1000000 "$core1" noop --model noop
 DISTINCT=0 $core1 wrk -t2 -c64 -d2s -s bench/predict.lua http://127.0.0.1:18337/app/predict >/dev/null  # warm-up

@@ -17,9 +17,7 @@ duration=${1:-10}
 . bench/common.sh
 
 ./scripts/setup.sh -c release >/dev/null
-sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-command -v wrk >/dev/null || $sudo apt-get install -y -qq wrk >/dev/null
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || $sudo apt-get install -y -qq nginx-light >/dev/null
+needs wrk:wrk nginx:nginx-light
 gcc -O2 -o "$out/fixed_evhttp" bench/fixed_evhttp.c -levent
 
 load() { # name url distinct; prints "rps p99_ms"
