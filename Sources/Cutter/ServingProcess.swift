@@ -66,7 +66,8 @@ public final class ServingProcess {
                              handshakeTimeoutSeconds: configuration.rpcHandshakeTimeoutSeconds,
                              maxConnections: configuration.maxRPCConnections, logger: logger)
         executor = TaskExecutor(clock: loop, maxBatchSize: configuration.maxBatchSize,
-                                batchWaitMicros: configuration.batchWaitMicros, metrics: metrics, logger: logger)
+                                batchWaitMicros: configuration.batchWaitMicros,
+                                profileLifetimeSeconds: configuration.latencyProfileLifetimeSeconds, metrics: metrics, logger: logger)
         pool.delegate = executor
         let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), executor: executor, metrics: metrics)
         let redisTimeout = UInt64(configuration.redisCommandTimeoutSeconds * 1e9)

@@ -6,7 +6,9 @@ import Testing
 @Suite(.serialized, .enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
 struct OverloadTests {
     @Test func aBurstFarAboveCapacityIsShedAtOnceAndTheModelDoesNoWastedWork() async throws {
-        let cluster = try await TestCluster(settings: ["cache_bytes=0"])
+        // The profile must outlive the test's own pauses between requests (a loaded machine can
+        // stall this process for a second), or it would be learned anew under the burst.
+        let cluster = try await TestCluster(settings: ["cache_bytes=0", "latency_profile_lifetime_seconds=60"])
         defer { cluster.stop() }
         // 50 ms a batch of at most 4, a 300 ms SLO: about 20 queries can be answered in time.
         try await cluster.deploy(app: "slow", model: "sleeper", sloMicros: 300_000, batchSize: 4)

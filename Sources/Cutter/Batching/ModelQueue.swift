@@ -44,7 +44,7 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     /// How far past its p99 a batch may run before its replica counts as stalled.
     static var overrunFactor: Double { 5 }
     /// An idle replica whose profile learned nothing for this long (ns) starts a new one.
-    static var profileLifetime: UInt64 { 1_000_000_000 }
+    private let profileLifetime: UInt64
 
     let modelKey: String
     let inputType: InputType
@@ -72,8 +72,10 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     /// - Parameters:
     ///   - batchSizeBound: the largest batch.
     ///   - batchWait: how long (ns) a shallow queue waits for more tasks before it sends (delayed batching).
-    init(modelKey: String, inputType: InputType, batchSizeBound: Int, batchWait: UInt64, clock: Clock,
-         metrics: ServingMetrics, logger: Logger) {
+    ///   - profileLifetime: how long (ns) an idle replica's latency profile is trusted without a new batch.
+    init(modelKey: String, inputType: InputType, batchSizeBound: Int, batchWait: UInt64, profileLifetime: UInt64 = 1_000_000_000,
+         clock: Clock, metrics: ServingMetrics, logger: Logger) {
+        self.profileLifetime = profileLifetime
         self.modelKey = modelKey
         self.inputType = inputType
         self.batchSizeBound = max(1, batchSizeBound)
@@ -207,8 +209,8 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
     /// learns from a few batches.
     private func forgetStaleProfiles(now: UInt64) {
         for state in replicas where state.profile.isReady && state.outstanding == 0
-            && now &- max(state.lastAnswerAt, state.addedAt) > Self.profileLifetime {
-            logger.notice("latency profile not refreshed for a second; learning it anew", metadata: ["model": "\(modelKey)"])
+            && now &- max(state.lastAnswerAt, state.addedAt) > profileLifetime {
+            logger.notice("latency profile not refreshed within latency_profile_lifetime_seconds; learning it anew", metadata: ["model": "\(modelKey)"])
             state.profile = LatencyProfile()
         }
     }

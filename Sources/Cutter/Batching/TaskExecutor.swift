@@ -12,14 +12,16 @@ final class TaskExecutor<Clock: Scheduler>: ContainerPoolDelegate {
     private let metrics: ServingMetrics
     private let maxBatchSize: Int
     private let batchWait: UInt64
+    private let profileLifetime: UInt64
     private var queues: [String: Queue] = [:]
     /// add_model's `batch_size` per model version (`name:version`), where positive.
     private var batchSizeCaps: [String: Int] = [:]
 
-    init(clock: Clock, maxBatchSize: Int, batchWaitMicros: Int, metrics: ServingMetrics, logger: Logger) {
+    init(clock: Clock, maxBatchSize: Int, batchWaitMicros: Int, profileLifetimeSeconds: Double, metrics: ServingMetrics, logger: Logger) {
         self.clock = clock
         self.maxBatchSize = maxBatchSize
         batchWait = UInt64(batchWaitMicros) * 1000
+        profileLifetime = UInt64(profileLifetimeSeconds * 1e9)
         self.metrics = metrics
         self.logger = logger
     }
@@ -45,7 +47,7 @@ final class TaskExecutor<Clock: Scheduler>: ContainerPoolDelegate {
     private func queue(for identity: ContainerConnection.Identity) -> Queue {
         if let queue = queues[identity.modelKey] { return queue }
         let queue = Queue(modelKey: identity.modelKey, inputType: identity.inputType, batchSizeBound: batchSizeBound(identity.modelKey),
-                          batchWait: batchWait, clock: clock, metrics: metrics, logger: logger)
+                          batchWait: batchWait, profileLifetime: profileLifetime, clock: clock, metrics: metrics, logger: logger)
         queues[identity.modelKey] = queue
         return queue
     }

@@ -37,6 +37,9 @@ public struct CutterConfiguration: Sendable, Equatable {
     /// How long a shallow queue waits for more queries before it sends a batch (delayed
     /// batching), in microseconds; 0 sends at once.
     var batchWaitMicros = 0
+    /// A replica's latency profile is trusted this long (seconds) without a new batch; then it is
+    /// learned anew (a profile taught by a bad moment must not shed forever).
+    var latencyProfileLifetimeSeconds = 1.0
     /// A container silent (no heartbeat, no reply) for this long is dropped, in seconds.
     var containerTimeoutSeconds = 30.0
     /// A peer on the RPC port that has not registered as a container this long after connecting is
@@ -69,7 +72,7 @@ public struct CutterConfiguration: Sendable, Equatable {
     static let names = [
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
         "redis", "redis_password", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
-        "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
+        "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "latency_profile_lifetime_seconds", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
     ]
 
     /// Applies `settings` (name -> text) over the current values; `source` names where they came from.
@@ -124,6 +127,7 @@ public struct CutterConfiguration: Sendable, Equatable {
                 maxBatchSize = try positive()
                 guard maxBatchSize >= 1 else { throw fail("at least 1") }
             case "batch_wait_micros": batchWaitMicros = try positive()
+            case "latency_profile_lifetime_seconds": latencyProfileLifetimeSeconds = try seconds()
             case "container_timeout_seconds": containerTimeoutSeconds = try seconds()
             case "rpc_handshake_timeout_seconds": rpcHandshakeTimeoutSeconds = try seconds()
             case "max_rpc_connections":
