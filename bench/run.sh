@@ -10,7 +10,7 @@
 # BASELINE=path/to/another/cutter, (b) and (c) also run that binary in every round, alternated
 # with this one, so a change is judged against the code before it in the same run. The servers
 # are pinned to core 0 and wrk (and the Python container) to core 1 when taskset exists.
-# Run: [BASELINE=/path/to/old/cutter] ./bench/run.sh [seconds]   (the table at the end is the result)
+# Run: [BASELINE=/path/to/old/cutter] [ROUNDS=3] ./bench/run.sh [seconds]   (the table at the end is the result)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
@@ -40,7 +40,7 @@ if [ -n "${BASELINE:-}" ]; then binaries+=("$BASELINE"); labels+=(baseline); fi
 
 # Each series is a list of "rps p99_ms" pairs, one per round.
 ns=(); as=(); declare -A bs cs
-for round in 1 2 3; do
+for round in $(seq "${ROUNDS:-3}"); do
   ns+=("$(load "(n) nginx fixed body, round $round" http://127.0.0.1:18082/app/predict 0)")
   as+=("$(load "(a) C evhttp fixed body, round $round" http://127.0.0.1:18080/app/predict 0)")
   for index in "${!binaries[@]}"; do
@@ -71,7 +71,7 @@ curl -s localhost:18337/metrics | grep -E '^cutter_model_batch_size_(sum|count)'
 stop_cutter
 
 {
-  printf '\nmedians of 3 rounds          rps       p99 ms   rps / nginx   rps / evhttp   p99 / nginx p99\n'
+  printf "\nmedians of %d rounds " "${ROUNDS:-3}"; printf '         rps       p99 ms   rps / nginx   rps / evhttp   p99 / nginx p99\n'
   printf '(n) nginx fixed body   %9d   %9.3f\n' "$n" "$n99"
   printf '(a) C evhttp fixed     %9d   %9.3f   %11.2f\n' "$a" "$a99" "$(awk -v a="$a" -v n="$n" 'BEGIN { print a / n }')"
   for label in "${labels[@]}"; do

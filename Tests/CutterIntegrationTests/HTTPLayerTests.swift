@@ -125,6 +125,13 @@ struct HTTPLayerTests {
         #expect(replies[2]?.object["output"] as? Double == 2.5, "\(replies[2]?.body ?? "")")
         #expect(replies[3]?.headers["connection"] == "close")
         #expect(connection.waitForClose())
+
+        // A client that sends its request and closes its side still gets the reply.
+        let halfClosed = try RawConnection(port: cluster.queryPort)
+        halfClosed.send("POST /echo/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"input\":[3.5]}")
+        halfClosed.finishSending()
+        #expect(halfClosed.readReply()?.object["output"] as? Double == 3.5)
+        #expect(halfClosed.waitForClose())
     }
 
     @Test func expectContinueAndIdleTimeout() async throws {

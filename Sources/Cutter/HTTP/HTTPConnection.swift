@@ -22,8 +22,11 @@ final class HTTPConnection: SocketEventHandler {
     /// Bytes of `queue[0]`'s reply already written.
     private var writtenOfFirst = 0
     private var spare: [HTTPExchange] = []
-    /// Set by a request that ends the connection (Connection: close, an error): read no more.
+    /// Set by a request that ends the connection (Connection: close, an error) or by the client
+    /// closing its side: read no more.
     private var readsNoMore = false
+    /// The client closed its side: close once the replies of what it sent are written.
+    private var closesWhenAnswered = false
     private var isDecoding = false
     private(set) var isClosed = false
     private var timer: LoopTimer!
@@ -54,9 +57,15 @@ final class HTTPConnection: SocketEventHandler {
 
     private func readAndDecode() {
         let count = decoder.receive { space in Glibc.read(fd, space.baseAddress, space.count) }
+        if count < 0 && (errno == EAGAIN || errno == EINTR) { return }
         guard count > 0 else {
-            if count < 0 && (errno == EAGAIN || errno == EINTR) { return }
-            return close()
+            // End of stream: a client may send its last request and close its side (half-close);
+            // the replies it waits for still go out.
+            guard count == 0 && !queue.isEmpty else { return close() }
+            readsNoMore = true
+            closesWhenAnswered = true
+            events.setReading(false)
+            return
         }
         lastActivity = server.now
         decodeRequests()
@@ -185,7 +194,7 @@ final class HTTPConnection: SocketEventHandler {
             remaining -= first.reply.count - writtenOfFirst
             writtenOfFirst = 0
             queue.removeFirst()
-            if first.closesConnection {
+            if first.closesConnection || (closesWhenAnswered && queue.isEmpty) {
                 close()
                 return false
             }

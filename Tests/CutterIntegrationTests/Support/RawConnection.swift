@@ -43,6 +43,9 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// Closes the sending side (a half-close): the peer reads end of stream, replies still come.
+    func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Sends `text` as UTF-8.
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
