@@ -28,9 +28,11 @@ def free_port():
 class LocalManager(ContainerManager):
     """Points clipper_admin at a running Cutter; containers are started by the test, not Docker."""
 
-    def __init__(self, query_port, admin_port):
+    def __init__(self, query_port, admin_port, token=None):
         self.cluster_identifier = "cutter-compat"
         self.query_port, self.admin_port = query_port, admin_port
+        # With a management token, the admin address carries it as Basic auth's password.
+        self.credentials = f"clipper:{token}@" if token else ""
 
     def start_clipper(self, *args, **kwargs):
         raise NotImplementedError("Cutter is started by the test")
@@ -60,7 +62,7 @@ class LocalManager(ContainerManager):
         pass
 
     def get_admin_addr(self):
-        return f"127.0.0.1:{self.admin_port}"
+        return f"{self.credentials}127.0.0.1:{self.admin_port}"
 
     def get_query_addr(self):
         return f"127.0.0.1:{self.query_port}"
@@ -69,14 +71,14 @@ class LocalManager(ContainerManager):
         return f"127.0.0.1:{self.query_port}"
 
 
-@pytest.fixture
-def cutter():
+def start_cutter(*settings):
     ports = {name: free_port() for name in ("query", "admin", "rpc", "redis")}
     data = tempfile.mkdtemp(prefix="cutter-compat-")
     server = subprocess.Popen(
         [os.path.join(ROOT, ".build", "debug", "cutter"), "serve", "--query-port", str(ports["query"]),
          "--management-port", str(ports["admin"]), "--rpc-port", str(ports["rpc"]),
-         "--embedded-redis-port", str(ports["redis"]), "--redis-data-dir", os.path.join(data, "redis")],
+         "--embedded-redis-port", str(ports["redis"]), "--redis-data-dir", os.path.join(data, "redis")]
+        + [argument for setting in settings for argument in ("--set", setting)],
         stderr=subprocess.DEVNULL)
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -86,10 +88,27 @@ def cutter():
         except requests.ConnectionError:
             pass
         time.sleep(0.1)
-    yield ports
+    return server, ports, data
+
+
+def stop_cutter(server, data):
     server.terminate()
     server.wait(timeout=20)
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def cutter():
+    server, ports, data = start_cutter()
+    yield ports
+    stop_cutter(server, data)
+
+
+@pytest.fixture
+def cutter_with_token():
+    server, ports, data = start_cutter("management_token=compat-token")
+    yield ports
+    stop_cutter(server, data)
 
 
 def start_container(port, name, version):
@@ -146,3 +165,20 @@ def test_clipper_admin_drives_cutter(cutter):
     assert conn.get_all_models() == []
     conn.unregister_application("sum-app")
     assert conn.get_all_apps() == []
+
+
+def test_clipper_admin_with_the_management_token_in_its_address(cutter_with_token):
+    ports = cutter_with_token
+    conn = ClipperConnection(LocalManager(ports["query"], ports["admin"], token="compat-token"))
+    conn.connect()
+    conn.register_application("guarded", "doubles", "-1.0", 100000)
+    assert conn.get_all_apps() == ["guarded"]
+    # Without the token, or with another, the same call is refused.
+    url = f"http://127.0.0.1:{ports['admin']}/admin/get_all_applications"
+    assert requests.post(url, json={"verbose": False}).status_code == 401
+    assert requests.post(url, json={"verbose": False}, auth=("clipper", "other")).status_code == 401
+    wrong = ClipperConnection(LocalManager(ports["query"], ports["admin"], token="other"))
+    wrong.connect()
+    with pytest.raises(ClipperException):
+        wrong.register_application("intruder", "doubles", "-1.0", 100000)
+    assert conn.get_all_apps() == ["guarded"]

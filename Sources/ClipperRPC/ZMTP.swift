@@ -1,5 +1,5 @@
-/// ZMTP 3.0 with the NULL mechanism: the parts of ZeroMQ's wire protocol that a ROUTER socket
-/// serving DEALER peers needs (RFC 23/ZMTP, RFC 37/ZMTP 3.1 for PING/PONG).
+/// ZMTP 3.0 with the NULL and PLAIN mechanisms: the parts of ZeroMQ's wire protocol that a ROUTER
+/// socket serving DEALER peers needs (RFC 23/ZMTP, RFC 24/ZMTP-PLAIN, RFC 37/ZMTP 3.1 for PING/PONG).
 ///
 /// Cutter frames ZMTP itself on a libevent bufferevent instead of linking libzmq. The reason is
 /// the loop, not raw speed: libzmq runs its own I/O thread, so every batch would cross threads
@@ -8,17 +8,28 @@
 /// the queues, with no locks. The whole RPC path costs what `bench/run.sh` case (c) shows against
 /// case (b): Python `noop` container, distinct inputs, 0.54 of the raw evhttp limit against 0.75
 /// for a cache hit. One TCP connection is one peer, so the ROUTER's routing identity is simply
-/// the connection; the NULL mechanism is all Clipper's containers use.
+/// the connection. Clipper's containers use NULL; PLAIN (a user name and a password, sent in clear
+/// text) lets a frontend admit only containers that know its secret.
 public enum ZMTP {
-    /// The 64-byte greeting Cutter sends: signature, version 3.0, mechanism NULL, as-server 0.
-    public static let greeting: [UInt8] = {
+    /// A security mechanism: both peers announce the same one in their greetings.
+    public enum Mechanism: String, Sendable {
+        case null = "NULL"
+        case plain = "PLAIN"
+    }
+
+    /// The 64-byte greeting: signature, version 3.0, the mechanism, and whether this peer is the
+    /// mechanism's server (PLAIN's server checks the client's credentials).
+    public static func greeting(mechanism: Mechanism, asServer: Bool) -> [UInt8] {
         var bytes: [UInt8] = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0]
-        let mechanism = Array("NULL".utf8)
-        bytes += mechanism + [UInt8](repeating: 0, count: 20 - mechanism.count)
-        bytes.append(0)
+        let name = Array(mechanism.rawValue.utf8)
+        bytes += name + [UInt8](repeating: 0, count: 20 - name.count)
+        bytes.append(asServer ? 1 : 0)
         bytes += [UInt8](repeating: 0, count: 31)
         return bytes
-    }()
+    }
+
+    /// The greeting of a NULL peer.
+    public static let greeting = greeting(mechanism: .null, asServer: false)
 
     /// Frame flag bits.
     public static let moreFlag: UInt8 = 0x01
@@ -53,6 +64,30 @@ public enum ZMTP {
         var out: [UInt8] = []
         appendFrame(body, more: false, command: true, to: &out)
         return out
+    }
+
+    /// PLAIN's WELCOME: the server accepted the client's HELLO.
+    public static let welcomeCommand: [UInt8] = {
+        var out: [UInt8] = []
+        appendFrame([7] + Array("WELCOME".utf8), more: false, command: true, to: &out)
+        return out
+    }()
+
+    /// The ERROR command a server sends before closing, with a reason of at most 255 bytes.
+    public static func errorCommand(reason: String) -> [UInt8] {
+        let text = Array(reason.utf8.prefix(255))
+        var out: [UInt8] = []
+        appendFrame([5] + Array("ERROR".utf8) + [UInt8(text.count)] + text, more: false, command: true, to: &out)
+        return out
+    }
+
+    /// The user name and password of a PLAIN HELLO command's data; nil when malformed.
+    public static func parseHello(_ data: some Collection<UInt8>) -> (username: [UInt8], password: [UInt8])? {
+        let bytes = Array(data)
+        guard let userLength = bytes.first.map(Int.init), bytes.count >= 1 + userLength + 1 else { return nil }
+        let passwordLength = Int(bytes[1 + userLength])
+        guard bytes.count == 2 + userLength + passwordLength else { return nil }
+        return (Array(bytes[1..<(1 + userLength)]), Array(bytes[(2 + userLength)...]))
     }
 
     /// The PONG command answering a PING with its context.

@@ -1,12 +1,13 @@
 /// An incremental ZMTP 3.x decoder for one connection: feed it bytes as they arrive and take
 /// out whole greetings, commands and multipart messages.
 ///
-/// It accepts only what a NULL-mechanism peer may send and reports anything else as an error, so
-/// garbage on the RPC port closes that connection and nothing more.
+/// It accepts only a peer announcing the expected mechanism and reports anything else as an error,
+/// so garbage on the RPC port closes that connection and nothing more. The mechanism's handshake
+/// commands (READY; HELLO and INITIATE for PLAIN) come out as commands for the connection to answer.
 public struct ZMTPDecoder: Sendable {
     /// What the decoder found in the byte stream.
     public enum Event: Equatable, Sendable {
-        /// The peer's greeting was valid (ZMTP major version 3, NULL mechanism).
+        /// The peer's greeting was valid (ZMTP major version 3, the expected mechanism).
         case greeting
         /// A command frame (READY, PING, ...).
         case command(name: String, data: [UInt8])
@@ -32,9 +33,12 @@ public struct ZMTPDecoder: Sendable {
     /// Largest frame, and largest multipart message, accepted from a peer; the buffer never holds
     /// more than this plus one read. A server keeps it small until the peer has introduced itself.
     public var maxMessageSize: Int
+    /// The mechanism a peer's greeting must announce.
+    public let mechanism: ZMTP.Mechanism
 
-    public init(maxMessageSize: Int = 64 << 20) {
+    public init(maxMessageSize: Int = 64 << 20, mechanism: ZMTP.Mechanism = .null) {
         self.maxMessageSize = maxMessageSize
+        self.mechanism = mechanism
     }
 
     /// Adds received bytes.
@@ -93,7 +97,7 @@ public struct ZMTPDecoder: Sendable {
         guard available >= 64 else { return nil }
         let mechanismBytes = buffer[(readIndex + 12)..<(readIndex + 32)].prefix { $0 != 0 }
         let mechanism = String(decoding: mechanismBytes, as: UTF8.self)
-        guard mechanism == "NULL" else { throw .unsupportedMechanism(mechanism) }
+        guard mechanism == self.mechanism.rawValue else { throw .unsupportedMechanism(mechanism) }
         readIndex += 64
         greeted = true
         return .greeting

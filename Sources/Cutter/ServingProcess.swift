@@ -52,19 +52,33 @@ public final class ServingProcess {
             "rpc": "\(configuration.rpcHost):\(rpcListener?.port ?? 0)",
             "redis": "\(configuration.effectiveRedis.host):\(configuration.effectiveRedis.port)\(embeddedRedis == nil ? "" : " (embedded)")",
         ])
+        warnAboutOpenPorts()
         loop.run()
         commandConnection.close()
         subscriber.close()
     }
 
+    /// Every start repeats what is exposed without authentication, so it is not missed.
+    private func warnAboutOpenPorts() {
+        let loopback: Set<String> = ["127.0.0.1", "localhost", "::1"]
+        if configuration.managementToken == nil && !loopback.contains(configuration.managementHost) {
+            logger.warning("the management API listens on a non-loopback address without a token: anyone who reaches it can change every application. Set management_token (or management_token_file).",
+                           metadata: ["management": "\(configuration.managementHost):\(servers[1].port)"])
+        }
+        if configuration.rpcSecret == nil && !loopback.contains(configuration.rpcHost) {
+            logger.notice("containers connect without a secret: any peer that reaches the RPC port can register as a replica. Set rpc_secret on a shared network.",
+                          metadata: ["rpc": "\(configuration.rpcHost):\(rpcListener?.port ?? 0)"])
+        }
+    }
+
     private func startServing() throws {
-        let endpoint = configuration.effectiveRedis
+        let endpoint = embeddedRedis?.endpoint ?? configuration.effectiveRedis
         commandConnection = RedisConnection(loop: loop, endpoint: endpoint, name: "commands", logger: logger)
         subscriber = RedisConnection(loop: loop, endpoint: endpoint, name: "keyspace", logger: logger)
         registry = ConfigRegistry(redis: commandConnection, logger: logger)
         pool = ContainerPool(loop: loop, redis: commandConnection, timeoutSeconds: configuration.containerTimeoutSeconds,
                              handshakeTimeoutSeconds: configuration.rpcHandshakeTimeoutSeconds,
-                             maxConnections: configuration.maxRPCConnections, logger: logger)
+                             maxConnections: configuration.maxRPCConnections, secret: configuration.rpcSecret, logger: logger)
         executor = TaskExecutor(clock: loop, maxBatchSize: configuration.maxBatchSize,
                                 batchWaitMicros: configuration.batchWaitMicros,
                                 profileLifetimeSeconds: configuration.latencyProfileLifetimeSeconds, metrics: metrics, logger: logger)
@@ -87,16 +101,20 @@ public final class ServingProcess {
         let processor = QueryProcessor(clock: loop, registry: registry, states: states, predictor: predictor,
                                        metrics: metrics, logger: logger, random: random)
         frontend = QueryFrontend(registry: registry, redis: commandConnection, processor: processor, metrics: metrics)
-        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger, redisTimeout: redisTimeout) { [executor] in
+        management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger, redisTimeout: redisTimeout,
+                                   token: configuration.managementToken) { [executor] in
             executor?.profiles() ?? []
         }
 
         commandConnection.onConnect = { [self] in
             // Clipper's frontends need keyspace notifications; a managed Redis may refuse CONFIG,
-            // in which case its operator must enable them.
-            commandConnection.command(["CONFIG", "SET", "notify-keyspace-events", "AKE"]) { [logger] reply in
-                if let error = reply.errorMessage {
-                    logger.warning("cannot enable keyspace notifications; set notify-keyspace-events AKE on the Redis server", metadata: ["error": "\(error)"])
+            // in which case its operator must enable them. The embedded server has them from its
+            // command line, and no CONFIG command.
+            if embeddedRedis == nil {
+                commandConnection.command(["CONFIG", "SET", "notify-keyspace-events", "AKE"]) { [logger] reply in
+                    if let error = reply.errorMessage {
+                        logger.warning("cannot enable keyspace notifications; set notify-keyspace-events AKE on the Redis server", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             registry.loadAll { [self] ok in
@@ -131,6 +149,12 @@ public final class ServingProcess {
                                       limits: limits, logger: logger) { [self] in frontend.handle($0) })
         servers.append(try HTTPServer(loop: loop, name: "management", host: configuration.managementHost, port: configuration.managementPort,
                                       limits: limits, logger: logger) { [self] in management.handle($0) })
+        if let metricsPort = configuration.metricsPort {
+            let metricsFrontend = MetricsFrontend(metrics: metrics)
+            frontend.servesMetrics = false
+            servers.append(try HTTPServer(loop: loop, name: "metrics", host: configuration.metricsHost, port: metricsPort,
+                                          limits: limits, logger: logger) { metricsFrontend.handle($0) })
+        }
         rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool, loop] fd in
             pool!.accept(TCPConnection(loop: loop, fd: fd))
         }

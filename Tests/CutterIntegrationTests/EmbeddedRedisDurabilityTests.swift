@@ -35,7 +35,9 @@ struct EmbeddedRedisDurabilityTests {
         }
         // The data directory is the config file's ../data, not one under the working directory.
         #expect(FileManager.default.fileExists(atPath: root + "/data/redis.pid"), "\(cutter.log)")
-        #expect(try RedisClient(port: redisPort).run("CONFIG", "GET", "appendonly") == ["appendonly", "yes"])
+        // The embedded server is locked (no CONFIG; a password in its data directory): INFO tells.
+        let passwordFile = root + "/data/redis.password"
+        #expect(try RedisClient(port: redisPort, passwordFile: passwordFile).run("INFO", "persistence").first?.contains("aof_enabled:1") == true)
         let added = try await HTTP.post(port: managementPort, "/admin/add_app",
                                         #"{"name":"kept","input_type":"doubles","default_output":"0","latency_slo_micros":10000}"#)
         #expect(added.status == 200)
@@ -45,7 +47,7 @@ struct EmbeddedRedisDurabilityTests {
         kill(redisPID, SIGKILL)
         // Cutter's supervisor starts it again; the acknowledged application is still there.
         try await waitUntil("the embedded redis-server is back with the application") {
-            guard let client = try? RedisClient(port: redisPort), client.run("PING") == ["PONG"] else { return false }
+            guard let client = try? RedisClient(port: redisPort, passwordFile: passwordFile), client.run("PING") == ["PONG"] else { return false }
             return client.hash(db: 5, "kept")["input_type"] == "doubles"
         }
         // And cutter, once reconnected, serves it.

@@ -4,19 +4,29 @@ import Testing
 /// `cutter serve` without --redis starts, uses and stops its own redis-server.
 @Suite(.serialized, .enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
 struct EmbeddedRedisTests {
+    /// The embedded server wants the password it keeps in its data directory.
+    private func authenticatedClient(_ cluster: TestCluster) throws -> RedisClient {
+        try RedisClient(port: cluster.redisPort, passwordFile: cluster.dataDirectory + "/redis/redis.password")
+    }
+
     @Test func embeddedRedisPersistsAcrossRestartsAndStopsWithCutter() async throws {
         let cluster = try await TestCluster(embedded: true)
         defer { cluster.stop() }
         #expect(try await cluster.admin("add_app", #"{"name":"kept","input_type":"strings","default_output":"none","latency_slo_micros":5000}"#).status == 200)
-        #expect(try cluster.redisClient().hash(db: 5, "kept")["input_type"] == "strings")
+        #expect(try authenticatedClient(cluster).hash(db: 5, "kept")["input_type"] == "strings")
+        let passwordFile = cluster.dataDirectory + "/redis/redis.password"
+        let password = try String(contentsOfFile: passwordFile, encoding: .utf8)
 
         cluster.cutter.stop()
         #expect(cluster.cutter.terminationStatus == 0, "\(cluster.logs)")
         #expect(cluster.cutter.log.contains("embedded redis-server stopped"))
-        #expect((try? RedisClient(port: cluster.redisPort)).map { $0.run("PING") } != ["PONG"], "redis-server outlived cutter")
+        #expect((try? authenticatedClient(cluster)).map { $0.run("PING") } != ["PONG"], "redis-server outlived cutter")
 
         try await cluster.startCutter(embedded: true)
         #expect(try await cluster.admin("get_all_applications", #"{"verbose":false}"#).json as? [String] == ["kept"])
+        // The password of the first start is kept: the admin scripts' file stays valid.
+        #expect(try String(contentsOfFile: passwordFile, encoding: .utf8) == password)
+        #expect(try authenticatedClient(cluster).run("PING") == ["PONG"])
     }
 
     @Test func aRedisLeftByAKilledCutterIsStoppedAndItsDataKept() async throws {
@@ -24,7 +34,7 @@ struct EmbeddedRedisTests {
         defer { cluster.stop() }
         #expect(try await cluster.admin("add_app", #"{"name":"kept","input_type":"strings","default_output":"none","latency_slo_micros":5000}"#).status == 200)
         cluster.cutter.stop(signal: SIGKILL)
-        #expect(try RedisClient(port: cluster.redisPort).run("PING") == ["PONG"], "the orphan is still serving")
+        #expect(try authenticatedClient(cluster).run("PING") == ["PONG"], "the orphan is still serving")
         try await cluster.startCutter(embedded: true)
         #expect(cluster.cutter.log.contains("stopping the redis-server a previous cutter left running"), "\(cluster.cutter.log)")
         #expect(try await cluster.admin("get_all_applications", #"{"verbose":false}"#).json as? [String] == ["kept"])

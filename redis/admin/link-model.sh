@@ -5,4 +5,5 @@ if [ $# -ne 2 ]; then
   echo "usage: $0 APP MODEL" >&2
   exit 2
 fi
-redis-cli -h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}" -n 7 SADD "$1" "$2"
+source "$(dirname "${BASH_SOURCE[0]}")/connect.sh"
+cli -n 7 SADD "$1" "$2"

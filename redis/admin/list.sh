@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints Cutter's (Clipper's) configuration as it stands in Redis.
 set -euo pipefail
-cli() { redis-cli -h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}" "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/connect.sh"
 for db_name in "5 applications" "2 models" "3 containers"; do
   set -- $db_name
   echo "== $2 (DB $1)"

@@ -74,7 +74,9 @@ final class RedisConnection {
         reconnectDelay = 0.1
         logger.info("redis connected", metadata: ["connection": "\(name)", "redis": "\(endpoint.host):\(endpoint.port)"])
         if let password = endpoint.password, !password.isEmpty {
-            send(["AUTH", password]) { [logger, name] reply in
+            // With a username, Redis 6's ACL form; without, the default user (requirepass).
+            let auth = endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+            send(auth) { [logger, name] reply in
                 if let error = reply.errorMessage { logger.error("redis AUTH failed", metadata: ["connection": "\(name)", "error": "\(error)"]) }
             }
         }
@@ -231,22 +233,37 @@ final class RedisConnection {
         }
     }
 
-    /// Whether a Redis server answers PING on 127.0.0.1:`port` within 200 ms: a blocking probe,
-    /// for start-up and shutdown only, never on the loop's hot path.
-    static func answersPing(port: Int) -> Bool {
+    /// Whether a Redis server answers on 127.0.0.1:`port` within 200 ms: a blocking probe, for
+    /// start-up and shutdown only, never on the loop's hot path.
+    ///
+    /// Without `password`, a server that wants one (NOAUTH) answers too: it is there. With
+    /// `password`, the probe authenticates first and only PONG counts, so a server still loading
+    /// its data (which answers LOADING, not NOAUTH, once authenticated) is not ready yet.
+    static func answersPing(port: Int, password: String? = nil) -> Bool {
         let timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else { return false }
         defer { redisFree(context) }
         guard context.pointee.err == 0 else { return false }
         _ = redisSetTimeout(context, timeout)
-        let command = strdup("PING")
-        defer { free(command) }
-        var argv: [UnsafePointer<CChar>?] = [UnsafePointer(command)]
-        var lengths = [4]
-        guard let raw = redisCommandArgv(context, 1, &argv, &lengths) else { return false }
+        if let password, !password.isEmpty {
+            guard case .status("OK")? = blockingCommand(context, ["AUTH", password]) else { return false }
+            return blockingCommand(context, ["PING"]) == .status("PONG")
+        }
+        switch blockingCommand(context, ["PING"]) {
+        case .status("PONG")?: return true
+        case .error(let message)?: return message.hasPrefix("NOAUTH")
+        default: return false
+        }
+    }
+
+    /// One command on a blocking hiredis context; nil when no reply came (timeout, connection lost).
+    private static func blockingCommand(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [String]) -> RedisReply? {
+        let cStrings = arguments.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var argv: [UnsafePointer<CChar>?] = cStrings.map { UnsafePointer($0) }
+        var lengths = arguments.map { $0.utf8.count }
+        guard let raw = redisCommandArgv(context, Int32(arguments.count), &argv, &lengths) else { return nil }
         defer { freeReplyObject(raw) }
-        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
-        guard reply.type == REDIS_REPLY_STATUS, let text = reply.str else { return false }
-        return String(decoding: UnsafeRawBufferPointer(start: text, count: reply.len), as: UTF8.self) == "PONG"
+        return convert(raw.assumingMemoryBound(to: redisReply.self))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every setting of `cutter serve`, with its default. The names are those of config/cutter.conf;
 /// the environment variable of a setting is `CUTTER_` + its name in capitals.
 public struct CutterConfiguration: Sendable, Equatable {
@@ -13,6 +15,16 @@ public struct CutterConfiguration: Sendable, Equatable {
     /// An existing Redis server; nil starts the embedded one.
     var redis: RedisEndpoint?
     var redisPassword: String?
+    /// ACL username for an external Redis (Redis 6+); nil authenticates as the default user.
+    var redisUsername: String?
+    /// When set, every management call must present it (Bearer, or the password of Basic auth).
+    var managementToken: String?
+    /// When set, containers must authenticate with ZMTP PLAIN and this password.
+    var rpcSecret: String?
+    /// A separate port serving only /metrics; nil serves /metrics on the query port.
+    var metricsPort: UInt16?
+    /// Address of the metrics port.
+    var metricsHost = "0.0.0.0"
     /// Port, data directory, binary and config file of the embedded redis-server.
     var embeddedRedisPort = 6379
     var redisDataDirectory = "cutter-data/redis"
@@ -66,12 +78,14 @@ public struct CutterConfiguration: Sendable, Equatable {
 
     /// The settings that name a file or folder: in a config file, a relative one resolves against
     /// the file's folder; from flags or the environment, against the working directory.
-    static let pathSettings: Set<String> = ["redis_data_dir", "redis_conf", "redis_server"]
+    static let pathSettings: Set<String> = ["redis_data_dir", "redis_conf", "redis_server", "redis_password_file",
+                                            "management_token_file", "rpc_secret_file"]
 
     /// The setting names, as in the config file.
     static let names = [
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
-        "redis", "redis_password", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
+        "redis", "redis_password", "redis_password_file", "redis_username", "management_token", "management_token_file",
+        "rpc_secret", "rpc_secret_file", "metrics_host", "metrics_port", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
         "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "latency_profile_lifetime_seconds", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
     ]
 
@@ -88,6 +102,16 @@ public struct CutterConfiguration: Sendable, Equatable {
             func seconds() throws(InvalidSetting) -> Double {
                 guard let seconds = Double(value), seconds > 0 else { throw fail("a positive number of seconds") }
                 return seconds
+            }
+            /// A secret kept in a file (first line), so that it is not on a command line.
+            func secret(inFile path: String) throws(InvalidSetting) -> String? {
+                guard !path.isEmpty else { return nil }
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw fail("a readable file holding the secret on its first line")
+                }
+                let line = text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                guard !line.isEmpty else { throw fail("a file whose first line is the secret (it is empty)") }
+                return line
             }
             func positive() throws(InvalidSetting) -> Int {
                 guard let number = Int(value), number >= 0 else { throw fail("a non-negative integer") }
@@ -109,6 +133,14 @@ public struct CutterConfiguration: Sendable, Equatable {
                     redis = RedisEndpoint(host: String(value[..<colon]), port: port)
                 }
             case "redis_password": redisPassword = value.isEmpty ? nil : value
+            case "redis_password_file": redisPassword = try secret(inFile: value)
+            case "redis_username": redisUsername = value.isEmpty ? nil : value
+            case "management_token": managementToken = value.isEmpty ? nil : value
+            case "management_token_file": managementToken = try secret(inFile: value)
+            case "rpc_secret": rpcSecret = value.isEmpty ? nil : value
+            case "rpc_secret_file": rpcSecret = try secret(inFile: value)
+            case "metrics_host": metricsHost = value
+            case "metrics_port": metricsPort = value.isEmpty || value == "none" ? nil : try port()
             case "embedded_redis_port": embeddedRedisPort = Int(try port())
             case "redis_data_dir": redisDataDirectory = value
             case "redis_server": redisServerBinary = value.isEmpty ? nil : value
@@ -159,6 +191,7 @@ public struct CutterConfiguration: Sendable, Equatable {
     var effectiveRedis: RedisEndpoint {
         var endpoint = redis ?? RedisEndpoint(host: "127.0.0.1", port: embeddedRedisPort)
         endpoint.password = redisPassword
+        endpoint.username = redisUsername
         return endpoint
     }
 }

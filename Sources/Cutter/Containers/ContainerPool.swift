@@ -25,14 +25,18 @@ final class ContainerPool {
     private var nextReplicaIDs: [String: Int] = [:]
     private var sweeper: LoopTimer?
     weak var delegate: (any ContainerPoolDelegate)?
+    private let secret: String?
 
     /// - Parameters:
     ///   - timeoutSeconds: a container silent this long is dropped.
     ///   - handshakeTimeoutSeconds: a peer that has not registered as a container this long after
     ///     connecting is dropped.
     ///   - maxConnections: connections beyond this many are closed at once.
-    init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, handshakeTimeoutSeconds: Double, maxConnections: Int, logger: Logger) {
+    ///   - secret: when set, containers must authenticate with ZMTP PLAIN and this password.
+    init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, handshakeTimeoutSeconds: Double, maxConnections: Int,
+         secret: String?, logger: Logger) {
         self.loop = loop
+        self.secret = secret
         self.redis = redis
         self.logger = logger
         timeoutNanoseconds = UInt64(timeoutSeconds * 1e9)
@@ -48,7 +52,7 @@ final class ContainerPool {
                            metadata: ["peer": "\(tcp.peer)", "connections": "\(connections.count)"])
             return tcp.close()
         }
-        let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self, clock: loop)
+        let container = ContainerConnection(tcp: tcp, connectionID: nextConnectionID, pool: self, clock: loop, secret: secret)
         nextConnectionID += 1
         connections[container.connectionID] = container
         logger.debug("container connected", metadata: ["peer": "\(container.peer)", "connection": "\(container.connectionID)"])
@@ -78,6 +82,12 @@ final class ContainerPool {
 
     func responded(_ container: ContainerConnection, messageID: UInt32, outputs: [[UInt8]]) {
         delegate?.container(container, answered: messageID, outputs: outputs)
+    }
+
+    /// A peer that failed authentication: logged with its address, then closed.
+    func refused(_ container: ContainerConnection, _ reason: String) {
+        logger.warning("refused a container connection", metadata: ["peer": "\(container.peer)", "reason": "\(reason)"])
+        container.closeWhenWritten()
     }
 
     func protocolError(_ container: ContainerConnection, _ reason: String) {

@@ -13,6 +13,8 @@ final class QueryFrontend {
     var isLoaded = false
     /// Set at shutdown: not ready, and new queries are refused while those in flight finish.
     var isDraining = false
+    /// False when a separate metrics port serves /metrics instead.
+    var servesMetrics = true
     /// The last health reply rendered: probes come often and mostly say the same.
     private var lastHealth: (state: HealthState, body: [UInt8])?
 
@@ -34,7 +36,7 @@ final class QueryFrontend {
             respondHealth(exchange, ready: true)
         case (.get, 1) where route.first == "readyz":
             respondHealth(exchange, ready: redis.isConnected && redis.problem == nil && isLoaded && !isDraining)
-        case (.get, 1) where route.first == "metrics":
+        case (.get, 1) where route.first == "metrics" && servesMetrics:
             exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
         case (_, 2) where route.second == "predict" || route.second == "update":
             guard exchange.method == .post else {

@@ -23,6 +23,9 @@ final class HTTPExchange {
     /// The request body.
     var body: [UInt8] { request.body }
 
+    /// The value of the header named `lowercaseName`, if the request has it.
+    func header(_ lowercaseName: StaticString) -> String? { request.header(lowercaseName) }
+
     /// Readies a pooled exchange for the request just moved into `request`.
     func begin(on connection: HTTPConnection, arrival: UInt64) {
         self.connection = connection
@@ -95,6 +98,7 @@ final class HTTPExchange {
         switch status {
         case 200: "OK"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One decoded request: what `HTTPRequestDecoder` fills and an `HTTPExchange` hands to handlers.
 ///
 /// Its buffers are reused from request to request (the decoder and the exchanges of a connection
@@ -11,8 +13,28 @@ struct HTTPRequest {
     var keepAlive = true
     /// The request target as sent (origin form: path and query, escapes not decoded).
     var target: [UInt8] = []
+    /// The header section as received (field lines, each ending in CRLF), for `header(_:)`.
+    var fields: [UInt8] = []
     /// The body, de-chunked.
     var body: [UInt8] = []
+
+    /// The value of the first header field named `lowercaseName` (compared ignoring case), without
+    /// surrounding whitespace. Scans the fields: handlers ask for one or two headers at most.
+    func header(_ lowercaseName: StaticString) -> String? {
+        var start = fields.startIndex
+        while start < fields.endIndex, let end = fields[start...].firstIndex(of: UInt8(ascii: "\r")) {
+            let line = fields[start..<end]
+            start = end + 2
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon - line.startIndex == lowercaseName.utf8CodeUnitCount else { continue }
+            let matches = lowercaseName.withUTF8Buffer { name in
+                zip(line[..<colon], name).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+            }
+            guard matches else { continue }
+            let value = line[(colon + 1)...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            return String(decoding: value, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
 
     /// The target's path, without the query, percent-decoded. Made on each call: the HTTP layer
     /// itself never needs it as a String.
@@ -42,6 +64,7 @@ struct HTTPRequest {
         minorVersion = 1
         keepAlive = true
         target.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
         body.removeAll(keepingCapacity: true)
     }
 

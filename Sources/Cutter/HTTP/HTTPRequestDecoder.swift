@@ -265,6 +265,7 @@ struct HTTPRequestDecoder {
     private static func parseHead(_ head: UnsafeRawBufferPointer, into request: inout HTTPRequest,
                                   maxBodyBytes: Int) throws(APIError) -> HeadSummary {
         var position = try parseRequestLine(head, into: &request)
+        request.fields.append(contentsOf: head[position..<(head.count - 2)])
         var contentLength: Int?
         var chunked = false
         var sawTransferEncoding = false

@@ -22,7 +22,11 @@ final class TCPConnection {
         bufferevent_setcb(bufferEvent, { _, arg in
             let connection = Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue()
             withExtendedLifetime(connection) { connection.readable() }
-        }, nil, { _, events, arg in
+        }, { _, arg in
+            let connection = Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue()
+            // Called when the output buffer is empty: a pending close may happen now.
+            if connection.closesWhenWritten { withExtendedLifetime(connection) { connection.close() } }
+        }, { _, events, arg in
             let connection = Unmanaged<TCPConnection>.fromOpaque(arg!).takeUnretainedValue()
             if events & Int16(BEV_EVENT_EOF | BEV_EVENT_ERROR) != 0 { withExtendedLifetime(connection) { connection.close() } }
         }, Unmanaged.passUnretained(self).toOpaque())
@@ -36,6 +40,18 @@ final class TCPConnection {
     func write(_ bytes: [UInt8]) {
         guard let bufferEvent else { return }
         bytes.withUnsafeBytes { _ = bufferevent_write(bufferEvent, $0.baseAddress, $0.count) }
+    }
+
+    /// Set by `closeWhenWritten()`: reads are ignored and the connection closes once its queued
+    /// bytes are sent.
+    private var closesWhenWritten = false
+
+    /// Closes the connection after the bytes already queued are sent (a refusal's last word).
+    func closeWhenWritten() {
+        guard let bufferEvent else { return }
+        onRead = nil
+        if evbuffer_get_length(bufferevent_get_output(bufferEvent)) == 0 { return close() }
+        closesWhenWritten = true
     }
 
     /// Closes the connection and calls `onClose` once.

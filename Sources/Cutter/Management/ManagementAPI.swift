@@ -19,13 +19,16 @@ final class ManagementAPI {
     let profiles: () -> [ReplicaProfileSnapshot]
     /// How long a Redis round trip may take before the call answers 503 (ns).
     let redisTimeout: UInt64
+    /// When set, every call must present it.
+    private let token: ManagementToken?
     typealias DB = ClipperSchema.Database
     /// Redis commands for one pipeline, each with its database.
     typealias RedisCommands = [(db: Int, arguments: [String])]
 
-    init(redis: RedisConnection, registry: ConfigRegistry, logger: Logger, redisTimeout: UInt64,
+    init(redis: RedisConnection, registry: ConfigRegistry, logger: Logger, redisTimeout: UInt64, token: String?,
          profiles: @escaping () -> [ReplicaProfileSnapshot]) {
         self.redis = redis
+        self.token = token.map(ManagementToken.init)
         self.redisTimeout = redisTimeout
         self.registry = registry
         self.logger = logger
@@ -34,6 +37,10 @@ final class ManagementAPI {
 
     /// Routes one request.
     func handle(_ exchange: HTTPExchange) {
+        if let token, !token.admits(authorization: exchange.header("authorization")) {
+            let refusal = ManagementToken.refusal
+            return exchange.respond(status: refusal.status, body: refusal.json, headers: [ManagementToken.challenge])
+        }
         let path = exchange.path.hasSuffix("/") && exchange.path.count > 1 ? String(exchange.path.dropLast()) : exchange.path
         if path == "/admin/ping" { return exchange.respond(status: 200, contentType: "text/plain", text: "PONG") }
         guard let endpoint = endpoints[path] else {

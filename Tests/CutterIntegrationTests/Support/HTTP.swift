@@ -22,9 +22,11 @@ enum HTTP {
         return URLSession(configuration: configuration)
     }()
 
-    static func request(_ method: String, port: UInt16, _ path: String, body: String? = nil, bytes: Data? = nil) async throws -> HTTPReply {
+    static func request(_ method: String, port: UInt16, _ path: String, body: String? = nil, bytes: Data? = nil,
+                        headers: [String: String] = [:]) async throws -> HTTPReply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let data = bytes ?? body.map({ Data($0.utf8) }) {
             request.httpBody = data
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

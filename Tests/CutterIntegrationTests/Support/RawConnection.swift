@@ -92,6 +92,25 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// A ZMTP 3.0 greeting with the NULL mechanism, as a DEALER sends it.
-    static let zmtpGreeting: [UInt8] = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0] + Array("NULL".utf8)
-        + [UInt8](repeating: 0, count: 16) + [0] + [UInt8](repeating: 0, count: 31)
+    static let zmtpGreeting = zmtpGreeting(mechanism: "NULL")
+
+    /// A ZMTP 3.0 client greeting announcing `mechanism`.
+    static func zmtpGreeting(mechanism: String) -> [UInt8] {
+        [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0] + Array(mechanism.utf8)
+            + [UInt8](repeating: 0, count: 20 - mechanism.utf8.count) + [0] + [UInt8](repeating: 0, count: 31)
+    }
+
+    /// Everything the peer sends until it closes the connection; nil if it stays open `seconds`.
+    func readUntilClose(seconds: Int = 10) -> [UInt8]? {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received = pending
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count == 0 || (count < 0 && errno == ECONNRESET) { return received }
+            if count < 0 { return nil }
+            received += buffer[..<count]
+        }
+    }
 }

@@ -12,6 +12,20 @@ final class RedisClient {
         self.context = context
     }
 
+    /// A client authenticated with `password`, as Cutter's own connections are.
+    convenience init(port: UInt16, password: String) throws {
+        try self.init(port: port)
+        let reply = run("AUTH", password)
+        guard reply == ["OK"] else { throw TestFailure("redis on port \(port) refused AUTH: \(reply)") }
+    }
+
+    /// A client authenticated with the password on the first line of `passwordFile`, as the admin
+    /// scripts are (the embedded server keeps it in `redis.password` in its data directory).
+    convenience init(port: UInt16, passwordFile: String) throws {
+        let text = try String(contentsOfFile: passwordFile, encoding: .utf8)
+        try self.init(port: port, password: text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     deinit { redisFree(context) }
 
     /// Runs one command and returns the reply as strings (arrays flattened; integers as text).

@@ -113,8 +113,14 @@ final class TestCluster: @unchecked Sendable {
         return container
     }
 
+    /// The management token among the settings, if one was set: `admin` presents it.
+    var managementToken: String? {
+        extraSettings.first { $0.hasPrefix("management_token=") }.map { String($0.dropFirst("management_token=".count)) }
+    }
+
     func admin(_ endpoint: String, _ body: String) async throws -> HTTPReply {
-        try await HTTP.post(port: managementPort, "/admin/" + endpoint, body)
+        try await HTTP.request("POST", port: managementPort, "/admin/" + endpoint, body: body,
+                               headers: managementToken.map { ["Authorization": "Bearer \($0)"] } ?? [:])
     }
 
     func predict(_ app: String, _ body: String) async throws -> HTTPReply {

@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cutter-container",
         description="Serve a model to a Cutter (Clipper-compatible) frontend. "
                     "Defaults come from CLIPPER_MODEL_NAME, CLIPPER_MODEL_VERSION, "
-                    "CLIPPER_INPUT_TYPE, CLIPPER_IP and CLIPPER_PORT when set.",
+                    "CLIPPER_INPUT_TYPE, CLIPPER_IP and CLIPPER_PORT when set, the secret "
+                    "from CUTTER_RPC_SECRET or CUTTER_RPC_SECRET_FILE.",
     )
     parser.add_argument("--model", default="noop",
                         help="noop, sum, sleep, echo or module:Class (default: noop)")
@@ -61,11 +62,47 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sleep model: fixed time per batch in ms")
     parser.add_argument("--per-item-ms", type=float, default=0.0,
                         help="sleep model: extra time per input in ms")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--secret", default=None,
+                        help="the frontend's rpc_secret: authenticate with ZMTP PLAIN, which "
+                             "sends it in clear text (default: CUTTER_RPC_SECRET; none: "
+                             "no authentication, as with Clipper)")
+    secret.add_argument("--secret-file", default=None, metavar="PATH",
+                        help="read the secret from the first line of PATH instead, keeping it "
+                             "off the command line (default: CUTTER_RPC_SECRET_FILE)")
     parser.add_argument("--activity-timeout", type=float, default=30.0,
                         help="reconnect after this many seconds without any message (default: 30)")
     parser.add_argument("--log-level", default="info",
                         choices=["debug", "info", "warning", "error"])
     return parser
+
+
+def resolve_secret(args: argparse.Namespace) -> Optional[str]:
+    """The secret from ``--secret``/``--secret-file``, else from their variables.
+
+    Options beat the environment; an empty secret means none, as for the
+    frontend's ``rpc_secret``.  Raises ``ValueError`` with a message for the user.
+    """
+    secret, path = args.secret, args.secret_file
+    if secret is None and path is None:
+        secret = os.environ.get("CUTTER_RPC_SECRET") or None
+        path = os.environ.get("CUTTER_RPC_SECRET_FILE") or None
+        if secret is not None and path is not None:
+            raise ValueError("set only one of CUTTER_RPC_SECRET and CUTTER_RPC_SECRET_FILE")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as file:
+                # Like the frontend's rpc_secret_file: the first line, without its end.
+                secret = file.readline().rstrip("\n")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"cannot read the secret file {path!r}: {err}") from None
+        if not secret:
+            raise ValueError(f"the first line of the secret file {path!r} is empty")
+    if not secret:
+        return None
+    if len(secret.encode()) > 255:
+        raise ValueError("the secret must be at most 255 bytes long (a ZMTP PLAIN limit)")
+    return secret
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -75,6 +112,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--name is required (or set CLIPPER_MODEL_NAME)")
     try:
         input_type_code(args.input_type)
+    except ValueError as err:
+        parser.error(str(err))
+    try:
+        secret = resolve_secret(args)
     except ValueError as err:
         parser.error(str(err))
     # StreamHandler flushes after every record, so each line reaches stderr at once.
@@ -88,6 +129,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as err:
         parser.error(f"cannot load model {args.model!r}: {err}")
     run(model, args.name, args.version, args.input_type, host=args.host, port=args.port,
-        activity_timeout=args.activity_timeout)
+        activity_timeout=args.activity_timeout, secret=secret)
     return 0
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Union
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
@@ -23,6 +24,20 @@ _POLL_MS = 100
 _BACKOFF_START_S = 0.1
 _BACKOFF_MAX_S = 1.0
 
+# ZMTP PLAIN user name sent with the secret; the frontend checks only the password.
+PLAIN_USERNAME = b"cutter"
+# ZMTP PLAIN encodes the password's length in one octet.
+_MAX_SECRET_BYTES = 255
+# Monitor value of EVENT_HANDSHAKE_FAILED_PROTOCOL when one peer uses NULL and
+# the other PLAIN (libzmq's ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH).
+_MECHANISM_MISMATCH = getattr(zmq, "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", 0x11000002)
+# Its value for a spec-conformant PLAIN ERROR command, as Cutter's frontend sends
+# on a wrong secret: libzmq 4.3 only recognizes its own ERROR, whose name it
+# misspells on the wire ("\x05ERROR" in C is "\x5eRROR"), and reports others as
+# unexpected. A libzmq server's refusal is EVENT_HANDSHAKE_FAILED_AUTH instead.
+_UNEXPECTED_COMMAND = getattr(zmq, "PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND", 0x10000001)
+_SECRET_HINT = "--secret / CUTTER_RPC_SECRET"
+
 
 def run(
     model,
@@ -35,6 +50,7 @@ def run(
     activity_timeout: float = 30.0,
     heartbeat_interval: float = 5.0,
     stop_event: Optional[threading.Event] = None,
+    secret: Union[str, bytes, None] = None,
 ) -> None:
     """Serve ``model`` to the Cutter frontend at ``host:port`` until stopped.
 
@@ -48,10 +64,22 @@ def run(
     frontend's TCP connection drops, the socket is thrown away and a new one
     (with a new identity) connects, forever.
 
+    With a ``secret`` (the frontend's ``rpc_secret``), the container
+    authenticates with ZMTP PLAIN (user ``cutter``, the secret as password),
+    which sends it in clear text.  Without one (or with an empty one) it uses
+    no security mechanism, like Clipper's containers.  A frontend refusing the
+    secret is logged as an error and retried like any failed connection attempt.
+
     Returns when ``stop_event`` is set.  Called from the main thread, it also
     installs SIGTERM/SIGINT handlers that set it; a second signal exits at once
     (``SystemExit(0)``), even while ``predict`` is running.
     """
+    if isinstance(secret, str):
+        secret = secret.encode()
+    secret = secret or None  # Empty means none, as for the frontend's rpc_secret.
+    if secret is not None and len(secret) > _MAX_SECRET_BYTES:
+        raise ValueError(f"the secret must be at most {_MAX_SECRET_BYTES} bytes long, "
+                         f"not {len(secret)}")
     runner = _Runner(
         model=model,
         name=name,
@@ -63,6 +91,7 @@ def run(
         activity_timeout=activity_timeout,
         heartbeat_interval=heartbeat_interval,
         stop=stop_event if stop_event is not None else threading.Event(),
+        secret=secret,
     )
     restore_signals = _install_signal_handlers(runner.stop)
     try:
@@ -93,6 +122,10 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+_HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                       zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+
 @dataclass
 class _Runner:
     """Configuration and loop of one running container (see :func:`run`)."""
@@ -107,6 +140,7 @@ class _Runner:
     activity_timeout: float
     heartbeat_interval: float
     stop: threading.Event
+    secret: Optional[bytes] = None
 
     def run(self) -> None:
         address = f"tcp://{self.host}:{self.port}"
@@ -139,7 +173,12 @@ class _Runner:
         # zmq re-dials a refused TCP connect by itself; cap its backoff at 1 s.
         sock.setsockopt(zmq.RECONNECT_IVL, 100)
         sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
-        monitor = sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        if self.secret is not None:
+            sock.plain_username = PLAIN_USERNAME
+            sock.plain_password = self.secret
+        monitor = sock.get_monitor_socket(
+            zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         try:
             sock.connect(address)
             return self._serve(sock, monitor)
@@ -161,14 +200,22 @@ class _Runner:
         while not self.stop.is_set():
             events = dict(poller.poll(_POLL_MS))
             if monitor in events:
-                event = recv_monitor_message(monitor)["event"]
+                message = recv_monitor_message(monitor)
+                event = message["event"]
+                if event in _HANDSHAKE_FAILURES:
+                    # libzmq would re-dial by itself; a fresh socket after a
+                    # backoff instead logs each failed attempt exactly once.
+                    self._log_handshake_failure(event, message["value"])
+                    return registered
                 if event == zmq.EVENT_DISCONNECTED:
                     self.log.warning("lost connection to %s:%s", self.host, self.port)
                     return registered
                 if event == zmq.EVENT_CONNECTED:
                     # Say hello; the frontend answers by asking for our metadata.
+                    # This is before the ZMTP handshake (and PLAIN authentication):
+                    # zmq queues the message and sends it once the handshake is done.
                     connected = True
-                    sock.send_multipart(protocol.encode_heartbeat())
+                    self._send(sock, protocol.encode_heartbeat())
                     last_traffic = time.monotonic()
             if sock in events:
                 registered |= self._handle(sock, sock.recv_multipart())
@@ -182,9 +229,46 @@ class _Runner:
                                  self.host, self.port, now - last_received)
                 return registered
             if connected and now - last_traffic >= self.heartbeat_interval:
-                sock.send_multipart(protocol.encode_heartbeat())
+                self._send(sock, protocol.encode_heartbeat())
                 last_traffic = now
         return registered
+
+    def _send(self, sock: zmq.Socket, frames: List[bytes]) -> None:
+        """Send without blocking: a blocking send would hang forever once libzmq
+        has dropped the connection's queue, as it does after a failed handshake
+        (e.g. a refused secret). The monitor then reports why, ending the attempt."""
+        try:
+            sock.send_multipart(frames, flags=zmq.DONTWAIT)
+        except zmq.Again:
+            self.log.debug("message to %s:%s dropped: no connection to queue it on",
+                           self.host, self.port)
+
+    def _log_handshake_failure(self, event: int, value: int) -> None:
+        where = f"the frontend at {self.host}:{self.port}"
+        if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH or (
+                event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and value == _UNEXPECTED_COMMAND
+                and self.secret is not None):
+            self.log.error("%s refused this container's credentials: check %s against the "
+                           "frontend's rpc_secret", where, _SECRET_HINT)
+        elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and value == _MECHANISM_MISMATCH:
+            if self.secret is not None:
+                self.log.error("%s does not authenticate containers, but this container has a "
+                               "secret: unset %s, or set rpc_secret on the frontend",
+                               where, _SECRET_HINT)
+            else:
+                self.log.error("%s requires a secret: set %s to the frontend's rpc_secret",
+                               where, _SECRET_HINT)
+        elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            self.log.error("ZMTP handshake with %s failed (protocol error 0x%x)", where, value)
+        else:
+            # No detail: the connection closed mid-handshake (`value` is an errno).
+            # Depending on timing, that is also how a mismatch of secrets shows.
+            if self.secret is not None:
+                hint = f"if the frontend has no rpc_secret, unset {_SECRET_HINT}"
+            else:
+                hint = f"if the frontend has an rpc_secret, set {_SECRET_HINT} to it"
+            self.log.warning("ZMTP handshake with %s failed (%s); %s", where,
+                             os.strerror(value) if value else "connection closed", hint)
 
     def _handle(self, sock: zmq.Socket, frames: List[bytes]) -> bool:
         """Handle one received message; returns whether it (re)registered us."""
@@ -193,15 +277,15 @@ class _Runner:
         except ProtocolError as err:
             self.log.error("malformed message from frontend: %s", err)
             if err.msg_id is not None:
-                sock.send_multipart(protocol.encode_response(err.msg_id, []))
+                self._send(sock, protocol.encode_response(err.msg_id, []))
             return False
 
         if isinstance(message, Heartbeat):
             if message.kind != protocol.HEARTBEAT_REQUEST_METADATA:
                 return False
             # First contact, or a frontend that forgot us (e.g. it restarted).
-            sock.send_multipart(
-                protocol.encode_new_container(self.name, self.version, self.data_type))
+            self._send(sock, protocol.encode_new_container(
+                self.name, self.version, self.data_type))
             self.log.info("connected to %s:%s as %s:%s",
                           self.host, self.port, self.name, self.version)
             return True
@@ -209,7 +293,7 @@ class _Runner:
             self.log.info("ignoring feedback request %d (feedback is not supported)",
                           int.from_bytes(message.msg_id, "little"))
             return False
-        sock.send_multipart(protocol.encode_response(message.msg_id, self._predict(message)))
+        self._send(sock, protocol.encode_response(message.msg_id, self._predict(message)))
         return False
 
     def _predict(self, request: PredictRequest) -> List[str]:

@@ -6,6 +6,7 @@ import logging
 import os
 import queue
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 
 import pytest
 import zmq
+from zmq.auth.thread import ThreadAuthenticator
 
 from cutter_container import Model, run
 from cutter_container.examples import EchoModel, SumModel
@@ -25,10 +27,11 @@ HEARTBEAT = [b"", u32(2)]
 class FakeFrontend:
     """Just enough of the Cutter frontend to drive one container."""
 
-    def __init__(self, port=None):
-        self.context = zmq.Context.instance()
+    def __init__(self, port=None, context=None, plain_server=False):
+        self.context = context or zmq.Context.instance()
         self.sock = self.context.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.plain_server = plain_server
         if port is None:
             self.port = self.sock.bind_to_random_port("tcp://127.0.0.1")
         else:
@@ -98,6 +101,55 @@ def frontend():
     front = FakeFrontend()
     yield front
     front.close()
+
+
+@pytest.fixture
+def secure_frontend():
+    """A fake frontend with rpc_secret "right": ZMTP PLAIN checked by a ZAP handler."""
+    # A context of its own, so that its ZAP handler sees no other test's sockets.
+    context = zmq.Context()
+    auth = ThreadAuthenticator(context)
+    auth.start()
+    auth.configure_plain(domain="*", passwords={"cutter": "right"})
+    front = FakeFrontend(context=context, plain_server=True)
+    yield front
+    front.close()
+    auth.stop()
+    context.term()
+
+
+class LogWaiter(logging.Handler):
+    """Collects the container's log records and lets a test wait for one."""
+
+    def __init__(self):
+        super().__init__()
+        self.records = []
+        self.changed = threading.Condition()
+
+    def emit(self, record):
+        with self.changed:
+            self.records.append(record)
+            self.changed.notify_all()
+
+    def wait_for(self, text, count=1, timeout=5.0):
+        """Waits until ``count`` messages contain ``text``; returns those records."""
+        def matching():
+            found = [r for r in self.records if text in r.getMessage()]
+            return found if len(found) >= count else None
+        with self.changed:
+            found = self.changed.wait_for(matching, timeout)
+        assert found, f"not logged {count} time(s) within {timeout} s: {text!r}"
+        return found
+
+
+@pytest.fixture
+def container_log(caplog):
+    caplog.set_level(logging.INFO, logger="cutter_container")
+    waiter = LogWaiter()
+    logger = logging.getLogger("cutter_container")
+    logger.addHandler(waiter)
+    yield waiter
+    logger.removeHandler(waiter)
 
 
 @pytest.fixture
@@ -219,6 +271,110 @@ def test_waits_for_a_frontend_that_starts_late(start_container):
         assert late.predict(identity, 1, 3, [doubles(1.0, 1.0)]) == ["2.0"]
     finally:
         late.close()
+
+
+def test_registers_with_the_right_secret(secure_frontend, start_container, container_log):
+    # The hello heartbeat is sent at TCP connect, before the PLAIN handshake:
+    # zmq holds it back until authentication succeeded.
+    start_container(SumModel(), secure_frontend.port, secret="right")
+    identity = secure_frontend.handshake()
+    assert secure_frontend.predict(identity, 1, 3, [doubles(1.0, 2.0)]) == ["3.0"]
+    container_log.wait_for(f"connected to 127.0.0.1:{secure_frontend.port} as m:1")
+    assert not [r for r in container_log.records if r.levelno >= logging.WARNING]
+
+
+def test_wrong_secret_is_refused_and_retried(secure_frontend, start_container, container_log,
+                                             caplog):
+    start_container(SumModel(), secure_frontend.port, secret="wrong")
+    refusal = (f"the frontend at 127.0.0.1:{secure_frontend.port} refused this container's "
+               "credentials: check --secret / CUTTER_RPC_SECRET against the "
+               "frontend's rpc_secret")
+    container_log.wait_for(refusal, count=2)  # The second one after a backoff.
+    assert not secure_frontend.sock.poll(200)  # Nothing got through.
+    # Logged once per attempt, as an error (caplog sees it too).
+    kinds = [("attempt" if "(attempt" in r.getMessage() else "refusal")
+             for r in container_log.records
+             if "(attempt" in r.getMessage() or r.getMessage() == refusal]
+    assert kinds[:4] == ["attempt", "refusal", "attempt", "refusal"]
+    assert all(a != b for a, b in zip(kinds, kinds[1:]))
+    assert [r.levelno for r in caplog.records if r.getMessage() == refusal][:2] == [
+        logging.ERROR, logging.ERROR]
+    assert not [r for r in container_log.records if "connected to" in r.getMessage()]
+
+
+class SpecPlainServer:
+    """A frontend refusing every PLAIN HELLO with a spec-conformant ERROR, as
+    Cutter's does (libzmq's own ERROR command is spelled differently)."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.hellos = queue.Queue()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            with conn:
+                conn.settimeout(5)
+                # ZMTP 3.0 greeting: signature, version, mechanism, as-server, filler.
+                conn.sendall(b"\xff" + bytes(7) + b"\x01\x7f\x03\x00"
+                             + b"PLAIN".ljust(20, b"\0") + b"\x01" + bytes(31))
+                try:
+                    self._read(conn, 64)  # the container's greeting
+                    _flags, size = self._read(conn, 2)
+                    self.hellos.put(self._read(conn, size))
+                    error = b"\x05ERROR" + bytes([19]) + b"invalid credentials"
+                    conn.sendall(bytes([0x04, len(error)]) + error)
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _read(conn, count):
+        data = b""
+        while len(data) < count:
+            chunk = conn.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def close(self):
+        self.listener.close()
+
+
+def test_wrong_secret_refused_by_a_spec_plain_server(start_container, container_log):
+    server = SpecPlainServer()
+    try:
+        start_container(SumModel(), server.port, secret="wrong")
+        assert server.hellos.get(timeout=5) == b"\x05HELLO\x06cutter\x05wrong"
+        record = container_log.wait_for(
+            f"the frontend at 127.0.0.1:{server.port} refused this container's credentials: "
+            "check --secret / CUTTER_RPC_SECRET against the frontend's rpc_secret")[0]
+        assert record.levelno == logging.ERROR
+    finally:
+        server.close()
+
+
+def test_missing_secret_is_explained(secure_frontend, start_container, container_log):
+    start_container(SumModel(), secure_frontend.port)
+    # Depending on timing libzmq reports a mechanism mismatch ("... requires a
+    # secret: set ...") or just a closed connection; both messages give the hint.
+    record = container_log.wait_for("set --secret / CUTTER_RPC_SECRET to")[0]
+    assert record.levelno >= logging.WARNING
+    assert not secure_frontend.sock.poll(100)
+
+
+def test_secret_for_a_frontend_without_one_is_explained(frontend, start_container,
+                                                        container_log):
+    start_container(SumModel(), frontend.port, secret="right")
+    # Depending on timing libzmq reports a mechanism mismatch or just a closed
+    # connection; both messages give the hint.
+    container_log.wait_for("unset --secret / CUTTER_RPC_SECRET")
+    assert not frontend.sock.poll(100)
 
 
 def test_command_line_serves_and_exits_cleanly_on_sigterm(frontend):
