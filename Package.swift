@@ -9,11 +9,12 @@ let package = Package(
         .library(name: "Cutter", targets: ["Cutter"]),
         .library(name: "ClipperRPC", targets: ["ClipperRPC"]),
     ],
+    // Exact versions: two builds a month apart get the same code (Package.resolved cannot be
+    // committed where the package copies carry local commit ids).
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +29,6 @@ let package = Package(
             dependencies: [
                 "CLibevent", "CHiredis", "ClipperRPC",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .executableTarget(

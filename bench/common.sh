@@ -41,7 +41,7 @@ deploy() { # slo_micros core model [container args...]; app "app" -> model; sets
   container_pid=$!
   pids+=($container_pid)
   # Ready when cutter counts the container as a replica (its metric, not the container's log).
-  for _ in $(seq 100); do curl -s localhost:18337/metrics | grep -q "^cutter_model_replicas{model=\"$model:1\"} 1" && break; sleep 0.1; done
+  for _ in $(seq 100); do curl -s localhost:18337/metrics | grep -q "^cutter_model_replicas{model=\"$model\",version=\"1\"} 1" && break; sleep 0.1; done
   curl -sf -XPOST localhost:18337/app/predict -d '{"input":[1.0]}' >/dev/null
 }
 

@@ -29,8 +29,8 @@ printf '\n==> starting the example model container: cutter-container --model sum
 .venv/bin/cutter-container --model sum --name sum --version 1 --input-type doubles --port 7000 >"$data/container.log" 2>&1 &
 pids+=($!)
 # Ready when cutter counts the container as a replica of sum:1 (its own metric, not the container's log).
-for _ in $(seq 100); do curl -s localhost:1337/metrics | grep -q '^cutter_model_replicas{model="sum:1"} 1' && break; sleep 0.1; done
-curl -s localhost:1337/metrics | grep -q '^cutter_model_replicas{model="sum:1"} 1' || { echo "the container did not register:"; cat "$data/container.log"; exit 1; }
+for _ in $(seq 100); do curl -s localhost:1337/metrics | grep -q '^cutter_model_replicas{model="sum",version="1"} 1' && break; sleep 0.1; done
+curl -s localhost:1337/metrics | grep -q '^cutter_model_replicas{model="sum",version="1"} 1' || { echo "the container did not register:"; cat "$data/container.log"; exit 1; }
 
 show -X POST localhost:1337/sum-app/predict -H 'Content-Type: application/json' -d '{"input": [1.0, 2.0, 3.0]}'
 show -X POST localhost:1337/sum-app/predict -H 'Content-Type: application/json' -d '{"input_batch": [[1.0], [2.0, 2.5]]}'

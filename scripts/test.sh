@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# promtool (Debian's prometheus package) checks /metrics in the Swift tests; without it that
+# check is skipped and says so.
+if ! command -v promtool >/dev/null; then
+  printf '\n==> installing promtool (Debian package prometheus) for the metrics format check\n'
+  { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+    || sudo -n apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || echo "could not install promtool: the metrics format check will be skipped"
+fi
 printf '\n==> Layers: no dependency cycle between the folders of Sources/Cutter, C only in its wrappers\n'
 python3 scripts/check-layers.py
 printf '\n==> Python container SDK tests (pytest)\n'

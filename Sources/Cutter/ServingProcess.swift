@@ -86,13 +86,15 @@ public final class ServingProcess {
         let predictor = Predictor(cache: PredictionCache(capacityBytes: configuration.cacheBytes), executor: executor, metrics: metrics)
         let redisTimeout = UInt64(configuration.redisCommandTimeoutSeconds * 1e9)
         let states = SelectionStateStore(redis: commandConnection, writeTimeout: redisTimeout, logger: logger)
-        registry.observers.append { [registry, executor] change in
+        registry.observers.append { [registry, executor, metrics] change in
             switch change {
             case .application(let name) where registry?.applications[name] == nil:
                 states.forget(app: name)
+                metrics.forget(app: name)
             case .model(let name, let version):
                 let key = ClipperSchema.modelKey(name: name, version: version)
                 executor?.setBatchSizeCap(modelKey: key, registry?.models[key]?.batchSize)
+                if registry?.models[key] == nil { metrics.forget(model: key) }
             default:
                 break
             }
@@ -149,11 +151,18 @@ public final class ServingProcess {
                                       limits: limits, logger: logger) { [self] in frontend.handle($0) })
         servers.append(try HTTPServer(loop: loop, name: "management", host: configuration.managementHost, port: configuration.managementPort,
                                       limits: limits, logger: logger) { [self] in management.handle($0) })
+        metrics.beforeRender = { [unowned self] in
+            for server in servers { metrics.requestsInFlight(port: server.portName, server.inFlight) }
+        }
         if let metricsPort = configuration.metricsPort {
             let metricsFrontend = MetricsFrontend(metrics: metrics)
             frontend.servesMetrics = false
             servers.append(try HTTPServer(loop: loop, name: "metrics", host: configuration.metricsHost, port: metricsPort,
                                           limits: limits, logger: logger) { metricsFrontend.handle($0) })
+        }
+        for server in servers {
+            let port = server.portName
+            server.onReply = { [metrics] status in metrics.reply(port: port, status: status) }
         }
         rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool, loop] fd in
             pool!.accept(TCPConnection(loop: loop, fd: fd))

@@ -8,8 +8,19 @@ struct CutterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cutter",
         abstract: "Cutter: low-latency online prediction serving, compatible with Clipper.",
-        subcommands: [Serve.self],
+        version: Version.text,
+        subcommands: [Serve.self, Version.self],
         defaultSubcommand: Serve.self)
+}
+
+/// `cutter version` (also `cutter --version`): the version and the Swift that built it.
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print Cutter's version and the Swift compiler that built it.")
+    static var text: String { "cutter \(CutterVersion.current) (Swift \(CutterVersion.swift))" }
+
+    func run() {
+        print(Self.text)
+    }
 }
 
 /// `cutter serve`: runs the frontend, management API and RPC listener on one event loop.

@@ -44,7 +44,7 @@ struct OverloadTests {
         #expect(try await cluster.metric(#"cutter_app_defaults_total{app="slow",reason="shed"}"#) == Double(shed))
         // The model computed (almost) only answers someone read: inputs sent = predictions answered,
         // give or take one batch that a noisy machine made late.
-        let sent = Int(try await cluster.metric(#"cutter_model_batch_size_sum{model="sleeper:1"}"#) ?? 0) - 6
+        let sent = Int(try await cluster.metric(#"cutter_model_batch_size_sum{model="sleeper",version="1"}"#) ?? 0) - 6
         #expect(sent >= predictions && sent - predictions <= 4, "\(sent) inputs sent for \(predictions) predictions")
     }
 
@@ -63,7 +63,7 @@ struct OverloadTests {
         #expect(hung.object["default"] as? Bool == true, "\(hung.body)")
         // Far past its profile and its deadline, the replica counts as stalled...
         try await waitUntil("cutter marks the replica stalled") {
-            try await cluster.metric(#"cutter_model_replicas_stalled{model="stall:1"}"#) == 1
+            try await cluster.metric(#"cutter_model_replicas_stalled{model="stall",version="1"}"#) == 1
         }
         let profiles = try await cluster.admin("get_latency_profiles", "{}").json as? [[String: Any]] ?? []
         #expect(profiles.first?["stalled"] as? Bool == true, "\(profiles)")
@@ -88,14 +88,14 @@ struct OverloadTests {
         defer { liar.stop(signal: SIGKILL) }
         try await waitUntil("cutter registered the lying replica") {
             guard liar.isRunning else { throw TestFailure("the fixture exited:\n\(liar.log)") }
-            return try await cluster.metric(#"cutter_model_replicas{model="liar:1"}"#) == 1
+            return try await cluster.metric(#"cutter_model_replicas{model="liar",version="1"}"#) == 1
         }
         // Its answers name batches it was never sent: the query gets the default at its deadline...
         let first = try await cluster.predict("confused", #"{"input":[1.0]}"#)
         #expect(first.object["default"] as? Bool == true, "\(first.body)")
         // ...and although it keeps heartbeating, the batch it never answered marks it stalled.
         try await waitUntil("cutter marks the replica stalled") {
-            try await cluster.metric(#"cutter_model_replicas_stalled{model="liar:1"}"#) == 1
+            try await cluster.metric(#"cutter_model_replicas_stalled{model="liar",version="1"}"#) == 1
         }
         let next = try await cluster.predict("confused", #"{"input":[2.0]}"#)
         #expect((next.object["default_explanation"] as? String)?.contains("stopped answering") == true, "\(next.body)")
@@ -103,7 +103,7 @@ struct OverloadTests {
         // counts only its own containers: wait for both).
         try await cluster.startContainer(model: "sum", name: "liar")
         try await waitUntil("both replicas are registered") {
-            try await cluster.metric(#"cutter_model_replicas{model="liar:1"}"#) == 2
+            try await cluster.metric(#"cutter_model_replicas{model="liar",version="1"}"#) == 2
         }
         let healed = try await cluster.predict("confused", #"{"input":[4.0, 5.0]}"#)
         #expect(healed.object["output"] as? Double == 9, "\(healed.body)")

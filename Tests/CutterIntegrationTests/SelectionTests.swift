@@ -61,8 +61,8 @@ struct SelectionTests {
         #expect(redis.run("KEYS", "*").isEmpty, "a clean shutdown removes this frontend's container records")
         try await cluster.startCutter()
         try await waitUntil("the containers reconnect") {
-            let oracle = try await cluster.metric(#"cutter_model_replicas{model="oracle:1"}"#)
-            let noisy = try await cluster.metric(#"cutter_model_replicas{model="noisy:1"}"#)
+            let oracle = try await cluster.metric(#"cutter_model_replicas{model="oracle",version="1"}"#)
+            let noisy = try await cluster.metric(#"cutter_model_replicas{model="noisy",version="1"}"#)
             return oracle == 1 && noisy == 1
         }
         #expect(try await weights(cluster, app: "exp3-app") == before)

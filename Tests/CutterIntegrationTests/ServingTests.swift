@@ -63,9 +63,9 @@ struct ServingTests {
         for _ in 0..<3 {
             #expect(try await cluster.predict("sum-app", #"{"input":[7.0, 1.0]}"#).object["output"] as? Double == 8.0)
         }
-        #expect(try await cluster.metric(#"cutter_model_cache_misses_total{model="sum:1"}"#) == 1)
-        #expect(try await cluster.metric(#"cutter_model_cache_hits_total{model="sum:1"}"#) == 2)
-        #expect(try await cluster.metric(#"cutter_model_batch_size_count{model="sum:1"}"#) == 1)
+        #expect(try await cluster.metric(#"cutter_model_cache_misses_total{model="sum",version="1"}"#) == 1)
+        #expect(try await cluster.metric(#"cutter_model_cache_hits_total{model="sum",version="1"}"#) == 2)
+        #expect(try await cluster.metric(#"cutter_model_batch_size_count{model="sum",version="1"}"#) == 1)
     }
 
     @Test func aSlowModelGetsTheDefaultAtTheSLO() async throws {
@@ -120,7 +120,7 @@ struct ServingTests {
         defer { cluster.stop() }
         try await cluster.deploy(app: "app", model: "slow", sloMicros: 10_000_000)
         let doomed = try await cluster.startContainer(model: "sleep", name: "slow", extra: ["--fixed-ms", "3000"])
-        let batches = #"cutter_model_batch_size_count{model="slow:1"}"#
+        let batches = #"cutter_model_batch_size_count{model="slow",version="1"}"#
         async let answer = cluster.predict("app", #"{"input":[1.0]}"#)
         try await waitUntil("the batch reached the doomed replica") { try await cluster.metric(batches) == 1 }
         try await cluster.startContainer(model: "sleep", name: "slow", extra: ["--fixed-ms", "100"])
@@ -143,7 +143,7 @@ struct ServingTests {
         let doomed = try await cluster.startContainer(model: "sleep", name: "slow", extra: ["--fixed-ms", "20000"])
         async let answer = cluster.predict("app", #"{"input":[1.0]}"#)
         try await waitUntil("the batch reached the doomed replica") {
-            try await cluster.metric(#"cutter_model_batch_size_count{model="slow:1"}"#) == 1
+            try await cluster.metric(#"cutter_model_batch_size_count{model="slow",version="1"}"#) == 1
         }
         doomed.stop(signal: SIGKILL)
         // Answered as soon as the loss is known, not at the 10 s deadline: a timeout would explain
@@ -172,7 +172,7 @@ struct ServingTests {
         #expect(replies.allSatisfy { $0.object["default"] as? Bool == false }, "\(replies.filter { $0.object["default"] as? Bool != false }.prefix(3).map(\.body))")
         #expect(batchSizes.count == 300)
         #expect((batchSizes.max() ?? 0) > 1, "batch sizes: \(Set(batchSizes))")
-        #expect(try await cluster.metric(#"cutter_model_batch_size_count{model="batcher:1"}"#) ?? 300 < 300)
+        #expect(try await cluster.metric(#"cutter_model_batch_size_count{model="batcher",version="1"}"#) ?? 300 < 300)
     }
 
     @Test func addModelsBatchSizeCapsTheBatches() async throws {

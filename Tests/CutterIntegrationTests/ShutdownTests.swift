@@ -19,8 +19,8 @@ struct ShutdownTests {
         }
         // All ten have arrived: cutter counts them in its queue or in a batch sent.
         try await waitUntil("the queries reached cutter") {
-            let sent = try await cluster.metric(#"cutter_model_batch_size_sum{model="slow:1"}"#) ?? 0
-            let queued = try await cluster.metric(#"cutter_model_queue_length{model="slow:1"}"#) ?? 0
+            let sent = try await cluster.metric(#"cutter_model_batch_size_sum{model="slow",version="1"}"#) ?? 0
+            let queued = try await cluster.metric(#"cutter_model_queue_length{model="slow",version="1"}"#) ?? 0
             return sent + queued >= 10
         }
         kill(cluster.cutter.pid, SIGTERM)

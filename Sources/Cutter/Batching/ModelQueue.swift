@@ -191,6 +191,7 @@ final class ModelQueue<Clock: Scheduler, Replica: BatchReplica> {
         } else {
             let reason = "model \(modelKey) returned \(outputs.count) outputs for a batch of \(batch.entries.count)"
             logger.warning("model failed a batch", metadata: ["model": "\(modelKey)", "outputs": "\(outputs.count)", "batch": "\(batch.entries.count)"])
+            metrics.batchFailed(modelKey)
             for entry in batch.entries { entry.task.finish(.failure(.modelFailed(reason))) }
         }
     }

@@ -151,7 +151,11 @@ final class HTTPConnection: SocketEventHandler {
         if exchange === queue.first { flush() }
     }
 
-    func appendDateHeader(to reply: OutputBuffer) { server.appendDateHeader(to: reply) }
+    /// Writes the `Date` line of a reply with `status`, and counts the reply.
+    func startReply(status: Int, into reply: OutputBuffer) {
+        server.onReply?(status)
+        server.appendDateHeader(to: reply)
+    }
 
     func socketWritable() {
         withExtendedLifetime(self) { flush() }

@@ -73,7 +73,7 @@ final class HTTPExchange {
         reply.append(" ")
         reply.append(Self.reason(for: status))
         reply.append("\r\n")
-        connection.appendDateHeader(to: reply)
+        connection.startReply(status: status, into: reply)
         reply.append("Content-Type: ")
         reply.append(contentType)
         reply.append("\r\nContent-Length: ")

@@ -15,6 +15,10 @@ final class HTTPServer {
     private let handler: (HTTPExchange) -> Void
     /// The port actually bound (useful when asked for port 0).
     let port: UInt16
+    /// "query", "management" or "metrics".
+    var portName: String { name }
+    /// Told the status of every reply, for the metrics.
+    var onReply: ((Int) -> Void)?
     /// The `Date` header line, remade once a second.
     private var dateLine = OutputBuffer(capacity: 64)
     private var dateLineSecond = -1
@@ -56,6 +60,7 @@ final class HTTPServer {
         guard connections.count < limits.maxConnections else {
             // Refused at once, with the reason in JSON; the connections being served are untouched.
             Self.connectionLimitReply.withUTF8Buffer { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            onReply?(503)
             reportLimit("connections", "refused a connection: max_http_connections (\(limits.maxConnections)) are open", peer: SocketAddress.peer(of: fd))
             close(fd)
             return

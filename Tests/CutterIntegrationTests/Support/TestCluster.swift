@@ -108,7 +108,7 @@ final class TestCluster: @unchecked Sendable {
         try await waitUntil("cutter registered the container of \(modelKey)") { [self] in
             guard container.isRunning else { throw TestFailure("container exited:\n\(container.log)") }
             let running = containers.filter { $0.isRunning && containerModels[$0.pid] == modelKey }.count
-            return try await metric(#"cutter_model_replicas{model="\#(modelKey)"}"#) == Double(running)
+            return try await metric(#"cutter_model_replicas{model="\#(name)",version="\#(version)"}"#) == Double(running)
         }
         return container
     }
@@ -140,7 +140,7 @@ final class TestCluster: @unchecked Sendable {
         for reply in replies where reply.status != 200 { throw TestFailure("deploy failed: \(reply.status) \(reply.body)") }
     }
 
-    /// The value of a Prometheus sample line, e.g. `cutter_model_cache_hits_total{model="m:1"}`.
+    /// The value of a Prometheus sample line, e.g. `cutter_model_cache_hits_total{model="m",version="1"}`.
     func metric(_ sample: String) async throws -> Double? {
         let text = try await HTTP.get(port: queryPort, "/metrics").body
         return text.split(separator: "\n").first { $0.hasPrefix(sample + " ") }.flatMap { Double($0.split(separator: " ").last!) }
