@@ -154,6 +154,17 @@ def test_clipper_admin_drives_cutter(cutter):
         assert conn.get_model_replica_info("sum", "1", 0)["model_id"] == "sum:1"
         reply = requests.post(f"http://127.0.0.1:{cutter['query']}/sum-app/predict", json={"input": [1.0, 2.0, 3.0]}).json()
         assert reply == {"query_id": 0, "output": 6.0, "default": False}
+        # inspect_instance gets Clipper's JSON metrics; a Prometheus scrape keeps the text format.
+        metrics = conn.inspect_instance()
+        counters = {name: value for entry in metrics["counters"] for name, value in entry.items()}
+        assert counters["app:sum-app:num_predictions"] == {"count": "1"}
+        histograms = {name: value for entry in metrics["histograms"] for name, value in entry.items()}
+        assert histograms["app:sum-app:prediction_latency"]["unit"] == "microseconds"
+        assert float(histograms["app:sum-app:prediction_latency"]["p99"]) > 0
+        assert histograms["model:sum:1:batch_size"]["size"] == "1"
+        assert {"ratio_counters", "meters"} <= set(metrics)
+        scrape = requests.get(f"http://127.0.0.1:{cutter['query']}/metrics", headers={"Accept": "text/plain;version=0.0.4"})
+        assert scrape.headers["Content-Type"].startswith("text/plain") and "# HELP" in scrape.text
     finally:
         container.terminate()
         container.wait(timeout=10)

@@ -10,6 +10,6 @@ final class MetricsFrontend {
         guard exchange.method == .get, exchange.path == "/metrics" else {
             return exchange.respond(.notFound("This port serves GET /metrics only."))
         }
-        exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
+        MetricsReply.send(exchange, metrics: metrics)
     }
 }

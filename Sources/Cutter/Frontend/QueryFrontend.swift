@@ -37,7 +37,7 @@ final class QueryFrontend {
         case (.get, 1) where route.first == "readyz":
             respondHealth(exchange, ready: redis.isConnected && redis.problem == nil && isLoaded && !isDraining)
         case (.get, 1) where route.first == "metrics" && servesMetrics:
-            exchange.respond(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.render())
+            MetricsReply.send(exchange, metrics: metrics)
         case (_, 2) where route.second == "predict" || route.second == "update":
             guard exchange.method == .post else {
                 return exchange.respond(APIError(status: 405, error: "Method not allowed", cause: "/\(route.first)/\(route.second) takes POST with a JSON body."))

@@ -22,6 +22,8 @@ final class HTTPExchange {
     var path: String { request.path }
     /// The request body.
     var body: [UInt8] { request.body }
+    /// The query string, if the target has one.
+    var query: String? { request.query }
 
     /// The value of the header named `lowercaseName`, if the request has it.
     func header(_ lowercaseName: StaticString) -> String? { request.header(lowercaseName) }

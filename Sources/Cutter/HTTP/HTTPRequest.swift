@@ -58,6 +58,11 @@ struct HTTPRequest {
         return String(decoding: decoded, as: UTF8.self)
     }
 
+    /// The target's query (after `?`), undecoded; nil when there is none.
+    var query: String? {
+        target.firstIndex(of: UInt8(ascii: "?")).map { String(decoding: target[($0 + 1)...], as: UTF8.self) }
+    }
+
     /// Empties the request for the next one, keeping its buffers' capacity.
     mutating func reset() {
         method = .get

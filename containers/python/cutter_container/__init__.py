@@ -4,7 +4,7 @@ Write a :class:`Model` subclass and hand it to :func:`run`, or use the
 ``cutter-container`` command.
 """
 
-from .model import Model
+from .model import Model, ModelLoadError
 from .runner import run
 
-__all__ = ["Model", "run"]
+__all__ = ["Model", "ModelLoadError", "run"]

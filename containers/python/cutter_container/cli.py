@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from . import examples
+from .model import ModelLoadError
 from .protocol import INPUT_TYPES, input_type_code
 from .runner import run
 
+MODEL_ARGS_ENV = "CUTTER_MODEL_ARGS"
 
-def load_model(spec: str, fixed_ms: float = 0.0, per_item_ms: float = 0.0):
+
+def load_model(spec: str, fixed_ms: float = 0.0, per_item_ms: float = 0.0,
+               model_args: Optional[Dict[str, str]] = None):
     """Build the model named by ``--model``: an example name or ``module:Class``.
 
     A ``module:Class`` is imported (from the current directory too) and
-    instantiated without arguments.
+    instantiated with ``model_args`` as keyword arguments (none by default).
+    The examples take no model arguments.
     """
+    model_args = model_args or {}
+    if model_args and ":" not in spec:
+        raise ValueError(f"model arguments (--model-arg, {MODEL_ARGS_ENV}) are for "
+                         "module:Class models; the example models take none")
     if spec == "noop":
         return examples.NoopModel()
     if spec == "sum":
@@ -33,7 +43,50 @@ def load_model(spec: str, fixed_ms: float = 0.0, per_item_ms: float = 0.0):
         raise ValueError(f"--model must be noop, sum, sleep, echo or module:Class, not {spec!r}")
     if "" not in sys.path:  # Console scripts do not put the cwd on sys.path.
         sys.path.insert(0, "")
-    return getattr(importlib.import_module(module_name), class_name)()
+    return getattr(importlib.import_module(module_name), class_name)(**model_args)
+
+
+def resolve_model_args(args: argparse.Namespace) -> Dict[str, str]:
+    """The model's keyword arguments: ``CUTTER_MODEL_ARGS``, then ``--model-arg``.
+
+    The variable holds a JSON object with string values, e.g.
+    ``{"path": "/models/m", "threshold": "0.5"}``; each ``--model-arg KEY=VALUE``
+    adds a key or replaces the variable's value for it.  Raises ``ValueError``
+    with a message for the user.
+    """
+    model_args: Dict[str, str] = {}
+    text = os.environ.get(MODEL_ARGS_ENV, "").strip()
+    if text:
+        try:
+            parsed = json.loads(text)
+        except ValueError as err:
+            raise ValueError(f"{MODEL_ARGS_ENV} must be a JSON object such as "
+                             f'{{"path": "/models/m"}}: {err}') from None
+        if not isinstance(parsed, dict):
+            raise ValueError(f"{MODEL_ARGS_ENV} must be a JSON object such as "
+                             f'{{"path": "/models/m"}}, not {type(parsed).__name__}')
+        for key, value in parsed.items():
+            if not isinstance(value, str):
+                raise ValueError(f"{MODEL_ARGS_ENV}: the value of {key!r} must be a JSON "
+                                 f"string (model arguments are strings), not {value!r}")
+            model_args[_model_arg_key(key, MODEL_ARGS_ENV)] = value
+    given = set()
+    for item in args.model_arg or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--model-arg must be KEY=VALUE, not {item!r}")
+        key = _model_arg_key(key, "--model-arg")
+        if key in given:
+            raise ValueError(f"--model-arg {key} is given more than once")
+        given.add(key)
+        model_args[key] = value
+    return model_args
+
+
+def _model_arg_key(key: str, source: str) -> str:
+    if not key.isidentifier():
+        raise ValueError(f"{source}: {key!r} is not a valid keyword argument name")
+    return key
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a model to a Cutter (Clipper-compatible) frontend. "
                     "Defaults come from CLIPPER_MODEL_NAME, CLIPPER_MODEL_VERSION, "
                     "CLIPPER_INPUT_TYPE, CLIPPER_IP and CLIPPER_PORT when set, the secret "
-                    "from CUTTER_RPC_SECRET or CUTTER_RPC_SECRET_FILE.",
+                    "from CUTTER_RPC_SECRET or CUTTER_RPC_SECRET_FILE, model arguments "
+                    "from CUTTER_MODEL_ARGS.",
     )
     parser.add_argument("--model", default="noop",
                         help="noop, sum, sleep, echo or module:Class (default: noop)")
@@ -58,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     # argparse runs string defaults through `type`, so a bad CLIPPER_PORT is reported too.
     parser.add_argument("--port", type=int, default=env("CLIPPER_PORT", "7000"),
                         help="frontend container port (default: 7000)")
+    parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="keyword argument for the model's constructor, as a string "
+                             "(repeatable; module:Class models only). Added to, and "
+                             "overriding, the JSON object in CUTTER_MODEL_ARGS, e.g. "
+                             '\'{"path": "/models/m"}\'')
     parser.add_argument("--fixed-ms", type=float, default=0.0,
                         help="sleep model: fixed time per batch in ms")
     parser.add_argument("--per-item-ms", type=float, default=0.0,
@@ -116,6 +175,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(str(err))
     try:
         secret = resolve_secret(args)
+        model_args = resolve_model_args(args)
     except ValueError as err:
         parser.error(str(err))
     # StreamHandler flushes after every record, so each line reaches stderr at once.
@@ -125,10 +185,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        model = load_model(args.model, args.fixed_ms, args.per_item_ms)
+        model = load_model(args.model, args.fixed_ms, args.per_item_ms, model_args)
     except Exception as err:
         parser.error(f"cannot load model {args.model!r}: {err}")
-    run(model, args.name, args.version, args.input_type, host=args.host, port=args.port,
-        activity_timeout=args.activity_timeout, secret=secret)
+    try:
+        run(model, args.name, args.version, args.input_type, host=args.host, port=args.port,
+            activity_timeout=args.activity_timeout, secret=secret)
+    except ModelLoadError:
+        return 1  # run() has logged why, with the traceback of a failed load().
     return 0
 

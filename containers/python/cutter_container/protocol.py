@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Union
 
 RPC_VERSION = 3
 
@@ -50,6 +50,9 @@ _NUMERIC = {DATA_INT32: ("i", 4), DATA_FLOAT32: ("f", 4), DATA_FLOAT64: ("d", 8)
 
 Frames = List[bytes]
 Input = Union[List[float], List[int], str, bytes]
+# Decodes one numeric or bytes input payload (data type, payload) into another
+# representation, e.g. a numpy array; the payload's size is already checked.
+ArrayDecoder = Callable[[int, bytes], Any]
 
 
 class ProtocolError(ValueError):
@@ -140,8 +143,15 @@ def _read_uint(frame: bytes, size: int, what: str) -> int:
     return int.from_bytes(frame, "little")
 
 
-def decode_message(frames: Sequence[bytes]) -> Union[Heartbeat, PredictRequest, FeedbackRequest]:
-    """Decode one message received by the container's DEALER socket."""
+def decode_message(
+    frames: Sequence[bytes], decode_array: Optional[ArrayDecoder] = None
+) -> Union[Heartbeat, PredictRequest, FeedbackRequest]:
+    """Decode one message received by the container's DEALER socket.
+
+    Numeric inputs become lists and bytes inputs ``bytes``, unless
+    ``decode_array`` is given: it then decodes each numeric or bytes input
+    (strings are always ``str``).
+    """
     if len(frames) < 4:
         raise ProtocolError(f"message too short ({len(frames)} frames)")
     if frames[0] != b"":
@@ -169,13 +179,14 @@ def decode_message(frames: Sequence[bytes]) -> Union[Heartbeat, PredictRequest, 
             raise ProtocolError(f"unknown request type {request_type}")
         if len(frames) < 7:
             raise ProtocolError("input header missing")
-        data_type, inputs = _decode_inputs(frames[5], frames[6], frames[7:])
+        data_type, inputs = _decode_inputs(frames[5], frames[6], frames[7:], decode_array)
     except ProtocolError as err:
         raise ProtocolError(str(err), msg_id) from None
     return PredictRequest(msg_id, data_type, inputs)
 
 
-def _decode_inputs(length_frame: bytes, header: bytes, payloads: Sequence[bytes]):
+def _decode_inputs(length_frame: bytes, header: bytes, payloads: Sequence[bytes],
+                   decode_array: Optional[ArrayDecoder] = None):
     header_len = _read_uint(length_frame, 8, "input header length")
     if header_len != len(header) or header_len < 16 or header_len % 8:
         raise ProtocolError(
@@ -190,12 +201,13 @@ def _decode_inputs(length_frame: bytes, header: bytes, payloads: Sequence[bytes]
     for i, (size, payload) in enumerate(zip(sizes, payloads)):
         if size != len(payload):
             raise ProtocolError(f"input {i}: header says {size} bytes, frame has {len(payload)}")
-    return data_type, [_decode_input(data_type, bytes(p)) for p in payloads]
+    return data_type, [_decode_input(data_type, bytes(p), decode_array) for p in payloads]
 
 
-def _decode_input(data_type: int, payload: bytes) -> Input:
+def _decode_input(data_type: int, payload: bytes,
+                  decode_array: Optional[ArrayDecoder] = None) -> Input:
     if data_type == DATA_BYTES:
-        return payload
+        return payload if decode_array is None else decode_array(data_type, payload)
     if data_type == DATA_STRINGS:
         try:
             return payload.decode("utf-8")
@@ -205,5 +217,7 @@ def _decode_input(data_type: int, payload: bytes) -> Input:
         code, size = _NUMERIC[data_type]
         if len(payload) % size:
             raise ProtocolError(f"input of {len(payload)} bytes is not a multiple of {size}")
+        if decode_array is not None:
+            return decode_array(data_type, payload)
         return list(struct.unpack(f"<{len(payload) // size}{code}", payload))
     raise ProtocolError(f"unknown data type {data_type}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import os
 import signal
@@ -14,6 +16,8 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from . import protocol
+from .formats import ArrayInputs, OutputError, encode_outputs, input_converter, model_name
+from .model import Model, ModelLoadError
 from .protocol import FeedbackRequest, Heartbeat, PredictRequest, ProtocolError
 
 DEFAULT_LOGGER = logging.getLogger("cutter_container")
@@ -54,10 +58,21 @@ def run(
 ) -> None:
     """Serve ``model`` to the Cutter frontend at ``host:port`` until stopped.
 
-    ``model`` is any object with a ``predict(inputs) -> list[str]`` method (see
-    :class:`cutter_container.Model`).  The container registers as
-    ``name:version`` accepting ``input_type`` (``doubles``, ``floats``,
-    ``ints``, ``strings`` or ``bytes``).
+    ``model`` is any object with a ``predict(inputs)`` method (see
+    :class:`cutter_container.Model`; its ``input_format``, ``load()`` and
+    ``health()`` are optional).  The container registers as ``name:version``
+    accepting ``input_type`` (``doubles``, ``floats``, ``ints``, ``strings``
+    or ``bytes``).
+
+    Before connecting, the model's ``input_format`` is checked and its
+    ``load()`` called, once.  If either fails, the error is logged and
+    :class:`ModelLoadError` raised: the container never registers.  An ``async``
+    ``predict`` (or ``load``/``health``) runs on one asyncio event loop, created
+    in the calling thread and closed when ``run`` returns.
+
+    A ``health()`` method, if the model has one, is called before connecting
+    and then every ``heartbeat_interval`` seconds; while it is false (or
+    raises), no heartbeats are sent (see :class:`cutter_container.Model`).
 
     A heartbeat is sent after ``heartbeat_interval`` seconds without traffic.
     When nothing has been received for ``activity_timeout`` seconds, or the
@@ -142,7 +157,90 @@ class _Runner:
     stop: threading.Event
     secret: Optional[bytes] = None
 
+    def __post_init__(self) -> None:
+        self._name = model_name(self.model)
+        self._arrays: Optional[ArrayInputs] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._health: Optional[Callable[[], Any]] = None
+        self._healthy = True
+        self._next_health_check = 0.0
+
     def run(self) -> None:
+        try:
+            self._prepare()
+            self._connect_forever()
+        finally:
+            self._close_loop()
+
+    def _prepare(self) -> None:
+        """Check the input format, call ``load()`` and a first ``health()``."""
+        try:
+            self._arrays = input_converter(self.model)
+        except ModelLoadError as err:
+            self.log.error("%s", err)
+            raise
+        load = getattr(self.model, "load", None)
+        if callable(load) and getattr(load, "__func__", None) is not Model.load:
+            started = time.monotonic()
+            self.log.info("loading %s", self._name)
+            try:
+                self._call(load)
+            except Exception as err:
+                self.log.exception("%s.load() failed, so the container does not register",
+                                   self._name)
+                raise ModelLoadError(f"{self._name}.load() failed: {err!r}") from err
+            self.log.info("loaded %s in %.1f s", self._name, time.monotonic() - started)
+        health = getattr(self.model, "health", None)
+        if callable(health):
+            self._health = health
+            self._check_health(time.monotonic())
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Call a model method; an awaitable result is run on the runner's event loop."""
+        result = function(*args)
+        if inspect.isawaitable(result):
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+            result = self._loop.run_until_complete(result)
+        return result
+
+    def _close_loop(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        try:
+            # Like asyncio.run: cancel what the model left running, then close.
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    def _check_health(self, now: float) -> None:
+        """Call ``health()``; log when the container turns unhealthy or healthy again."""
+        self._next_health_check = now + self.heartbeat_interval
+        try:
+            result = self._call(self._health)
+            problem = None if result else f"returned {result!r}"
+        except Exception as err:
+            problem = f"raised {err!r}"
+        if problem is None:
+            if not self._healthy:
+                self.log.info("%s.health() is true again: sending heartbeats again",
+                              self._name)
+            self._healthy = True
+            return
+        if self._healthy:
+            self.log.warning("%s.health() %s: sending no heartbeats while it is unhealthy, so "
+                             "the frontend drops this container after its container timeout",
+                             self._name, problem)
+        else:
+            self.log.debug("%s.health() %s: still unhealthy", self._name, problem)
+        self._healthy = False
+
+    def _connect_forever(self) -> None:
         address = f"tcp://{self.host}:{self.port}"
         context = zmq.Context()
         failures = 0
@@ -199,6 +297,8 @@ class _Runner:
         last_received = last_traffic = time.monotonic()
         while not self.stop.is_set():
             events = dict(poller.poll(_POLL_MS))
+            if self._health is not None and time.monotonic() >= self._next_health_check:
+                self._check_health(time.monotonic())
             if monitor in events:
                 message = recv_monitor_message(monitor)
                 event = message["event"]
@@ -215,8 +315,9 @@ class _Runner:
                     # This is before the ZMTP handshake (and PLAIN authentication):
                     # zmq queues the message and sends it once the handshake is done.
                     connected = True
-                    self._send(sock, protocol.encode_heartbeat())
-                    last_traffic = time.monotonic()
+                    if self._healthy:
+                        self._send(sock, protocol.encode_heartbeat())
+                        last_traffic = time.monotonic()
             if sock in events:
                 registered |= self._handle(sock, sock.recv_multipart())
                 # Stamped after handling, so time spent inside predict() is
@@ -228,7 +329,7 @@ class _Runner:
                 self.log.warning("nothing received from %s:%s for %.1f s",
                                  self.host, self.port, now - last_received)
                 return registered
-            if connected and now - last_traffic >= self.heartbeat_interval:
+            if connected and self._healthy and now - last_traffic >= self.heartbeat_interval:
                 self._send(sock, protocol.encode_heartbeat())
                 last_traffic = now
         return registered
@@ -273,7 +374,8 @@ class _Runner:
     def _handle(self, sock: zmq.Socket, frames: List[bytes]) -> bool:
         """Handle one received message; returns whether it (re)registered us."""
         try:
-            message = protocol.decode_message(frames)
+            message = protocol.decode_message(
+                frames, decode_array=self._arrays.decode if self._arrays is not None else None)
         except ProtocolError as err:
             self.log.error("malformed message from frontend: %s", err)
             if err.msg_id is not None:
@@ -293,7 +395,14 @@ class _Runner:
             self.log.info("ignoring feedback request %d (feedback is not supported)",
                           int.from_bytes(message.msg_id, "little"))
             return False
-        self._send(sock, protocol.encode_response(message.msg_id, self._predict(message)))
+        outputs = self._predict(message)
+        try:
+            response = protocol.encode_response(message.msg_id, outputs)
+        except UnicodeEncodeError as err:
+            self.log.error("%s.predict returned text that cannot be encoded as UTF-8 for a "
+                           "batch of %d inputs: %s", self._name, len(message.inputs), err)
+            response = protocol.encode_response(message.msg_id, [])
+        self._send(sock, response)
         return False
 
     def _predict(self, request: PredictRequest) -> List[str]:
@@ -304,13 +413,15 @@ class _Runner:
                            request.data_type, self.data_type)
             return []
         try:
-            outputs = self.model.predict(request.inputs)
+            batch = request.inputs
+            if self._arrays is not None:
+                batch = self._arrays.batch(request.data_type, batch)
+            outputs = self._call(self.model.predict, batch)
         except Exception:
-            self.log.exception("predict failed on a batch of %d inputs", count)
+            self.log.exception("%s.predict failed on a batch of %d inputs", self._name, count)
             return []
-        if (not isinstance(outputs, (list, tuple)) or len(outputs) != count
-                or not all(isinstance(out, str) for out in outputs)):
-            self.log.error("predict must return a list of %d str for a batch of %d inputs, "
-                           "got %.200r", count, count, outputs)
+        try:
+            return encode_outputs(self.model, outputs, count)
+        except OutputError as err:
+            self.log.error("%s", err)
             return []
-        return list(outputs)
