@@ -103,6 +103,7 @@ public final class ServingProcess {
         let processor = QueryProcessor(clock: loop, registry: registry, states: states, predictor: predictor,
                                        metrics: metrics, logger: logger, random: random)
         frontend = QueryFrontend(registry: registry, redis: commandConnection, processor: processor, metrics: metrics)
+        if configuration.accessLog { frontend.accessLog = Logger(label: "cutter.access") }
         management = ManagementAPI(redis: commandConnection, registry: registry, logger: logger, redisTimeout: redisTimeout,
                                    token: configuration.managementToken) { [executor] in
             executor?.profiles() ?? []

@@ -37,30 +37,34 @@ struct Serve: ParsableCommand {
     @Option(help: "Port of the embedded redis-server (default 6379).") var embeddedRedisPort: Int?
     @Option(help: "Data directory of the embedded redis-server.") var redisDataDir: String?
     @Option(help: "Log level (default info).") var logLevel: String?
+    @Option(help: "Log format: text (default) or json, one object per line.") var logFormat: String?
     @Option(name: .customLong("set"), help: "Any setting as NAME=VALUE (repeatable), e.g. --set cache_bytes=0.") var settings: [String] = []
 
     func run() throws {
         var overrides: [String: String] = [:]
         for setting in settings {
-            guard let equals = setting.firstIndex(of: "=") else { throw ValidationError("--set takes NAME=VALUE, got '\(setting)'") }
+            guard let equals = setting.firstIndex(of: "=") else { Self.exit(withError: ValidationError("--set takes NAME=VALUE, got '\(setting)'")) }
             overrides[String(setting[..<equals])] = String(setting[setting.index(after: equals)...])
         }
         let flags: [(String, String?)] = [
             ("redis", redis), ("redis_password", redisPassword), ("query_port", queryPort.map(String.init)),
             ("management_port", managementPort.map(String.init)), ("management_host", managementHost),
             ("rpc_port", rpcPort.map(String.init)), ("embedded_redis_port", embeddedRedisPort.map(String.init)),
-            ("redis_data_dir", redisDataDir), ("log_level", logLevel),
+            ("redis_data_dir", redisDataDir), ("log_level", logLevel), ("log_format", logFormat),
         ]
         for case let (name, value?) in flags { overrides[name] = value }
         let configuration: CutterConfiguration
         do {
             configuration = try ConfigurationLoader.load(file: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
         } catch {
-            throw ValidationError("\(error)")
+            // Exits with the error and `serve`'s usage (a thrown error would show the top level's).
+            Self.exit(withError: ValidationError("\(error)"))
         }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
+            if configuration.logFormat == "json" { return JSONLogHandler(label: label, logLevel: level) }
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "cutter")

@@ -40,7 +40,16 @@ final class EmbeddedRedis {
                 server with --redis HOST:PORT (or CUTTER_REDIS=HOST:PORT).
                 """)
         }
-        self.executable = executable
+        // A bare name is looked up on PATH; a path must name an executable file.
+        let resolved = executable.contains("/") ? executable : Self.findOnPath(executable)
+        guard let resolved, FileManager.default.isExecutableFile(atPath: resolved) else {
+            throw StartError(description: """
+                redis_server '\(executable)' is not an executable file\(executable.contains("/") ? "" : " on PATH"). \
+                Give the path of redis-server (e.g. /usr/bin/redis-server), leave redis_server unset to find \
+                it on PATH, or use a running server with --redis HOST:PORT.
+                """)
+        }
+        self.executable = resolved
         if let configFile, !FileManager.default.fileExists(atPath: configFile) {
             throw StartError(description: """
                 redis_conf names \(configFile), which does not exist. Give an existing redis.conf (the repository's \

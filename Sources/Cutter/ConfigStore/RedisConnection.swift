@@ -15,6 +15,8 @@ final class RedisConnection {
     private var context: UnsafeMutablePointer<redisAsyncContext>?
     private var selectedDB = 0
     private var reconnectDelay = 0.1
+    /// Whether the current run of failed connects was logged.
+    private var reportedUnreachable = false
     private var closed = false
     private var subscriptionHandler: ((String, String) -> Void)?
     private var subscriptionPatterns: [String] = []
@@ -37,7 +39,7 @@ final class RedisConnection {
         guard !closed, context == nil else { return }
         guard let ac = redisAsyncConnect(endpoint.host, Int32(endpoint.port)) else { return scheduleReconnect() }
         if ac.pointee.err != 0 {
-            logger.warning("redis connect failed", metadata: ["connection": "\(name)", "error": "\(String(cString: ac.pointee.errstr))"])
+            connectFailed(String(cString: ac.pointee.errstr))
             redisAsyncFree(ac)
             return scheduleReconnect()
         }
@@ -47,6 +49,7 @@ final class RedisConnection {
         redisLibeventAttach(ac, loop.base)
         redisAsyncSetConnectCallback(ac) { ac, status in
             let connection = Unmanaged<RedisConnection>.fromOpaque(ac!.pointee.data).takeUnretainedValue()
+            if status != REDIS_OK { connection.connectFailed(String(cString: ac!.pointee.errstr)) }
             connection.connected(ok: status == REDIS_OK)
         }
         redisAsyncSetDisconnectCallback(ac) { ac, _ in
@@ -65,6 +68,14 @@ final class RedisConnection {
         }
     }
 
+    /// Logs an unreachable Redis once, not at every retry; `connected` says when it is back.
+    private func connectFailed(_ error: String) {
+        guard !reportedUnreachable else { return }
+        reportedUnreachable = true
+        logger.warning("cannot reach redis; retrying with backoff (0.1 s, doubling up to 2 s) until it answers. Check that it runs at this address, or fix the redis setting.",
+                       metadata: ["connection": "\(name)", "redis": "\(endpoint.host):\(endpoint.port)", "error": "\(error)"])
+    }
+
     private func connected(ok: Bool) {
         guard ok else {
             context = nil
@@ -72,6 +83,7 @@ final class RedisConnection {
         }
         isConnected = true
         reconnectDelay = 0.1
+        reportedUnreachable = false
         logger.info("redis connected", metadata: ["connection": "\(name)", "redis": "\(endpoint.host):\(endpoint.port)"])
         if let password = endpoint.password, !password.isEmpty {
             // With a username, Redis 6's ACL form; without, the default user (requirepass).

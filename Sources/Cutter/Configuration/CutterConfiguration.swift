@@ -65,6 +65,10 @@ public struct CutterConfiguration: Sendable, Equatable {
     var redisCommandTimeoutSeconds = 5.0
     /// Logging level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Log lines as text (swift-log's format) or as one JSON object per line.
+    public var logFormat = "text"
+    /// One log line per query (app, status, latency, defaults, models), at info level.
+    var accessLog = false
     /// Seed of the bandits' random draws, for repeatable runs (tests, experiments); nil draws
     /// from the system's generator.
     var randomSeed: UInt64?
@@ -86,7 +90,7 @@ public struct CutterConfiguration: Sendable, Equatable {
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
         "redis", "redis_password", "redis_password_file", "redis_username", "management_token", "management_token_file",
         "rpc_secret", "rpc_secret_file", "metrics_host", "metrics_port", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
-        "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "latency_profile_lifetime_seconds", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "random_seed",
+        "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "latency_profile_lifetime_seconds", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "log_format", "access_log", "random_seed",
     ]
 
     /// Applies `settings` (name -> text) over the current values; `source` names where they came from.
@@ -129,7 +133,7 @@ public struct CutterConfiguration: Sendable, Equatable {
                     redis = nil
                 } else {
                     guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
-                          colon != value.startIndex else { throw fail("HOST:PORT, or 'embedded'") }
+                          colon != value.startIndex, (1...65535).contains(port) else { throw fail("HOST:PORT with a port from 1 to 65535, or 'embedded'") }
                     redis = RedisEndpoint(host: String(value[..<colon]), port: port)
                 }
             case "redis_password": redisPassword = value.isEmpty ? nil : value
@@ -169,6 +173,14 @@ public struct CutterConfiguration: Sendable, Equatable {
                 guard let seconds = Double(value), seconds >= 0 else { throw fail("a non-negative number of seconds") }
                 shutdownDrainSeconds = seconds
             case "redis_command_timeout_seconds": redisCommandTimeoutSeconds = try seconds()
+            case "log_format":
+                guard ["text", "json"].contains(value) else { throw fail("text or json") }
+                logFormat = value
+            case "access_log":
+                guard let on = ["true": true, "on": true, "yes": true, "1": true, "false": false, "off": false, "no": false, "0": false][value.lowercased()] else {
+                    throw fail("true or false")
+                }
+                accessLog = on
             case "log_level":
                 guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
                     throw fail("one of trace, debug, info, notice, warning, error, critical")

@@ -18,6 +18,9 @@ final class QueryFrontend {
     /// The last health reply rendered: probes come often and mostly say the same.
     private var lastHealth: (state: HealthState, body: [UInt8])?
 
+    /// Where the access log goes (setting `access_log`); nil when it is off.
+    var accessLog: Logger?
+
     init(registry: ConfigRegistry, redis: RedisConnection, processor: QueryProcessor<EventLoop>, metrics: ServingMetrics) {
         self.registry = registry
         self.redis = redis
@@ -107,14 +110,21 @@ final class QueryFrontend {
         let isBatch = request.isBatch
         let defaultOutput = app.defaultOutput
         let reportsConfidence = app.policy?.reportsConfidence == true
-        processor.predict(app: app, inputs: request.inputs, uid: request.uid, arrival: exchange.arrival) { result in
+        processor.predict(app: app, inputs: request.inputs, uid: request.uid, arrival: exchange.arrival) { [accessLog, processor] result in
             switch result {
             case .failure(let error):
                 exchange.respond(error)
+                accessLog?.info("predict", metadata: ["app": "\(app.name)", "status": "\(error.status)",
+                                                      "latency_ms": "\(Double(processor.clock.now &- exchange.arrival) / 1e6)"])
             case .success(let predictions):
                 let body = PredictionReply.body(predictions, isBatch: isBatch, defaultOutput: defaultOutput)
                 let headers = reportsConfidence ? [("X-Cutter-Models", PredictionReply.answeringModels(predictions))] : []
                 exchange.respond(status: 200, body: body, headers: headers)
+                accessLog?.info("predict", metadata: [
+                    "app": "\(app.name)", "status": "200", "latency_ms": "\(Double(processor.clock.now &- exchange.arrival) / 1e6)",
+                    "inputs": "\(predictions.count)", "defaults": "\(predictions.filter { $0.output == nil }.count)",
+                    "models": "\(Set(predictions.flatMap(\.models)).sorted().joined(separator: ","))",
+                ])
             }
         }
     }

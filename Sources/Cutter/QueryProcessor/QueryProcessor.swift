@@ -6,7 +6,7 @@ import Logging
 /// deadline at the latest; for feedback it scores the models' outputs against the label and
 /// stores what the policy learned. Each call completes exactly once.
 final class QueryProcessor<Clock: Scheduler> {
-    private let clock: Clock
+    let clock: Clock
     private let registry: ConfigRegistry
     private let states: SelectionStateStore
     private let predictor: Predictor<Clock>

@@ -24,7 +24,12 @@ class OutputError(ValueError):
 
 def model_name(model: Any) -> str:
     """The model's class name, as used in error messages."""
-    return type(model).__qualname__
+    return type(model).__name__
+
+
+def batch_of(count: int) -> str:
+    """``"a batch of 2 inputs"``, for messages."""
+    return f"a batch of {count} input{'' if count == 1 else 's'}"
 
 
 def input_format(model: Any) -> str:
@@ -108,7 +113,7 @@ def encode_outputs(model: Any, outputs: Any, count: int) -> List[str]:
     message naming the model class and the batch size.
     """
     name = model_name(model)
-    where = f"for a batch of {count} input{'' if count == 1 else 's'}"
+    where = f"for {batch_of(count)}"
     np = sys.modules.get("numpy")
     if np is not None and isinstance(outputs, np.ndarray) and outputs.ndim > 0:
         outputs = list(outputs)

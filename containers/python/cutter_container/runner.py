@@ -16,7 +16,8 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from . import protocol
-from .formats import ArrayInputs, OutputError, encode_outputs, input_converter, model_name
+from .formats import (ArrayInputs, OutputError, batch_of, encode_outputs, input_converter,
+                      model_name)
 from .model import Model, ModelLoadError
 from .protocol import FeedbackRequest, Heartbeat, PredictRequest, ProtocolError
 
@@ -213,7 +214,8 @@ class _Runner:
             tasks = asyncio.all_tasks(loop)
             for task in tasks:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
@@ -399,8 +401,8 @@ class _Runner:
         try:
             response = protocol.encode_response(message.msg_id, outputs)
         except UnicodeEncodeError as err:
-            self.log.error("%s.predict returned text that cannot be encoded as UTF-8 for a "
-                           "batch of %d inputs: %s", self._name, len(message.inputs), err)
+            self.log.error("%s.predict returned text that cannot be encoded as UTF-8 for %s: %s",
+                           self._name, batch_of(len(message.inputs)), err)
             response = protocol.encode_response(message.msg_id, [])
         self._send(sock, response)
         return False
@@ -418,7 +420,7 @@ class _Runner:
                 batch = self._arrays.batch(request.data_type, batch)
             outputs = self._call(self.model.predict, batch)
         except Exception:
-            self.log.exception("%s.predict failed on a batch of %d inputs", self._name, count)
+            self.log.exception("%s.predict failed on %s", self._name, batch_of(count))
             return []
         try:
             return encode_outputs(self.model, outputs, count)

@@ -1,5 +1,6 @@
 """End-to-end tests against a fake frontend: a pyzmq ROUTER on loopback."""
 
+import asyncio
 import base64
 import json
 import logging
@@ -17,7 +18,7 @@ import pytest
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
-from cutter_container import Model, run
+from cutter_container import Model, ModelLoadError, run
 from cutter_container.examples import EchoModel, SumModel
 from cutter_container.protocol import u32, u64
 
@@ -196,15 +197,17 @@ def test_echo_round_trip(frontend, start_container, input_type, data_type, paylo
 
 
 class PickyModel(Model):
-    """Misbehaves on request: raises, returns too few outputs, or non-str outputs."""
+    """Misbehaves on request: raises, returns too few outputs, or outputs of a bad type."""
 
     def predict(self, inputs):
         if "raise" in inputs:
             raise RuntimeError("model exploded")
         if "short" in inputs:
             return ["x"]
-        if "nonstr" in inputs:
-            return [1.0] * len(inputs)
+        if "badtype" in inputs:
+            return [b"bytes"] * len(inputs)  # neither str nor JSON-serializable
+        if "notalist" in inputs:
+            return {"a": 1}
         return [s.upper() for s in inputs]
 
 
@@ -212,10 +215,18 @@ def test_model_errors_answered_with_zero_outputs(frontend, start_container, capl
     start_container(PickyModel(), frontend.port, input_type="strings")
     identity = frontend.handshake(data_type=4)
     assert frontend.predict(identity, 1, 4, [b"a", b"b"]) == ["A", "B"]
-    for msg_id, bad in enumerate([b"raise", b"short", b"nonstr"], start=2):
+    for msg_id, bad in enumerate([b"raise", b"short", b"badtype", b"notalist"], start=2):
         assert frontend.predict(identity, msg_id, 4, [b"a", bad]) == []
     assert frontend.predict(identity, 9, 4, [b"ok"]) == ["OK"]
     assert "model exploded" in caplog.text  # logged with its traceback
+    # The errors name the model class and the batch size.
+    assert "PickyModel.predict failed on a batch of 2 inputs" in caplog.messages
+    assert ("PickyModel.predict returned 1 output for a batch of 2 inputs: it must return one "
+            "output per input") in caplog.messages
+    assert any(m.startswith("PickyModel.predict returned bytes as output 0 for a batch of 2 "
+                            "inputs: each output must be str, numbers") for m in caplog.messages)
+    assert any(m.startswith("PickyModel.predict returned dict for a batch of 2 inputs: it must "
+                            "return a list") for m in caplog.messages)
     # A batch of the wrong data type fails too, without reaching the model.
     assert frontend.predict(identity, 10, 3, [doubles(1.0)]) == []
 
@@ -397,3 +408,215 @@ def test_command_line_serves_and_exits_cleanly_on_sigterm(frontend):
     finally:
         proc.kill()
         proc.wait()
+
+
+class StackedSum(Model):
+    """Numpy input: sums the rows of the stacked batch; outputs JSON numbers and dicts."""
+
+    input_format = "stacked"
+
+    def __init__(self):
+        self.batches = []
+
+    def predict(self, inputs):
+        import numpy
+        self.batches.append(inputs)
+        if isinstance(inputs, numpy.ndarray):
+            return inputs.sum(axis=1)  # one numpy float per input
+        return [{"sum": x.sum(), "length": len(x)} for x in inputs]
+
+
+def test_numpy_inputs_and_json_outputs(frontend, start_container):
+    numpy = pytest.importorskip("numpy")
+    model = StackedSum()
+    start_container(model, frontend.port)
+    identity = frontend.handshake()
+    assert frontend.predict(identity, 1, 3, [doubles(1.0, 2.0), doubles(3.0, 0.5)]) == [
+        "3.0", "3.5"]
+    outputs = frontend.predict(identity, 2, 3, [doubles(1.0, 2.0), doubles(4.0)])
+    assert [json.loads(out) for out in outputs] == [{"sum": 3.0, "length": 2},
+                                                    {"sum": 4.0, "length": 1}]
+    first, second = model.batches
+    assert first.dtype == numpy.float64 and first.shape == (2, 2)
+    assert [x.dtype for x in second] == [numpy.float64] * 2
+
+
+class IntArrays(Model):
+    input_format = "arrays"
+
+    def predict(self, inputs):
+        return [str(x.dtype) for x in inputs]
+
+
+def test_int_arrays(frontend, start_container):
+    pytest.importorskip("numpy")
+    start_container(IntArrays(), frontend.port, input_type="ints")
+    identity = frontend.handshake(data_type=1)
+    assert frontend.predict(identity, 1, 1, [struct.pack("<2i", 1, 2)]) == ["int32"]
+
+
+class SlowLoad(Model):
+    """Loads its 'weights' in load(), which waits until the test lets it finish."""
+
+    def __init__(self, offset="0"):
+        self.offset = float(offset)
+        self.release = threading.Event()
+        self.loads = 0
+        self.threads = set()
+
+    def load(self):
+        self.threads.add(threading.current_thread())
+        assert self.release.wait(5)
+        self.loads += 1
+        self.weights = 10.0
+
+    def predict(self, inputs):
+        self.threads.add(threading.current_thread())
+        return [self.weights * sum(x) + self.offset for x in inputs]
+
+
+def test_load_runs_once_before_registering(frontend, start_container, container_log):
+    model = SlowLoad(offset="0.5")
+    start_container(model, frontend.port)
+    container_log.wait_for("loading SlowLoad")
+    assert not frontend.sock.poll(300)  # nothing sent while load() runs
+    model.release.set()
+    identity = frontend.handshake()
+    assert frontend.predict(identity, 1, 3, [doubles(1.0, 2.0)]) == ["30.5"]
+    assert frontend.predict(identity, 2, 3, [doubles(1.0)]) == ["10.5"]
+    assert model.loads == 1
+    assert len(model.threads) == 1  # load() and predict() run in the runner's thread
+    container_log.wait_for("loaded SlowLoad in ")
+
+
+class BrokenLoad(Model):
+    def load(self):
+        raise FileNotFoundError("no weights at /models/m")
+
+    def predict(self, inputs):
+        raise AssertionError("never called")
+
+
+def test_failed_load_never_registers(frontend, container_log):
+    with pytest.raises(ModelLoadError, match="BrokenLoad.load.. failed: FileNotFoundError") as info:
+        run(BrokenLoad(), "m", "1", "doubles", port=frontend.port)
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    record = container_log.wait_for("BrokenLoad.load() failed, so the container does not "
+                                    "register")[0]
+    assert record.levelno == logging.ERROR and record.exc_info  # with the traceback
+    assert not frontend.sock.poll(200)
+
+
+def test_bad_input_format_fails_before_load(frontend, container_log):
+    class Typo(SlowLoad):
+        input_format = "stack"
+
+    model = Typo()
+    with pytest.raises(ModelLoadError, match="Typo.input_format must be one of"):
+        run(model, "m", "1", "doubles", port=frontend.port)
+    assert model.loads == 0 and not model.threads
+    container_log.wait_for("Typo.input_format must be one of")
+
+
+class AsyncModel(Model):
+    """async def predict (and load), on one event loop reused for every batch."""
+
+    def __init__(self):
+        self.loops = []
+
+    async def load(self):
+        await asyncio.sleep(0)
+        self.loops.append(asyncio.get_running_loop())
+
+    async def predict(self, inputs):
+        await asyncio.sleep(0.01)
+        self.loops.append(asyncio.get_running_loop())
+        return [len(x) for x in inputs]
+
+
+def test_async_predict(frontend, start_container):
+    model = AsyncModel()
+    start_container(model, frontend.port)
+    identity = frontend.handshake()
+    assert frontend.predict(identity, 1, 3, [doubles(1.0, 2.0), doubles(3.0)]) == ["2", "1"]
+    assert frontend.predict(identity, 2, 3, [doubles()]) == ["0"]
+    assert len(model.loops) == 3 and len(set(model.loops)) == 1
+
+
+def test_async_predict_errors_fail_the_batch(frontend, start_container, caplog):
+    class AsyncFailing(Model):
+        async def predict(self, inputs):
+            raise ValueError("async trouble")
+
+    start_container(AsyncFailing(), frontend.port)
+    identity = frontend.handshake()
+    assert frontend.predict(identity, 1, 3, [doubles(1.0)]) == []
+    assert "AsyncFailing.predict failed on a batch of 1 input" in caplog.messages
+    assert "async trouble" in caplog.text
+
+
+class Flaky(Model):
+    """health() follows a flag; raising counts as unhealthy."""
+
+    def __init__(self):
+        self.state = True
+        self.checks = 0
+
+    def health(self):
+        self.checks += 1
+        if self.state == "raise":
+            raise ConnectionError("GPU lost")
+        return self.state
+
+    def predict(self, inputs):
+        return [float(sum(x)) for x in inputs]
+
+
+def heartbeats_within(front, identity, seconds):
+    """Counts the container's heartbeats for ``seconds``, answering each."""
+    count = 0
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if not front.sock.poll(int(left * 1000)):
+            break
+        sender, frames = front.recv()
+        assert (sender, frames) == (identity, HEARTBEAT)
+        front.send(identity, [b"", u32(3), u32(2), u32(0)])
+        count += 1
+    return count
+
+
+@pytest.mark.parametrize("unhealthy", [False, "raise"])
+def test_unhealthy_container_stops_heartbeating(frontend, start_container, container_log,
+                                                unhealthy):
+    model = Flaky()
+    start_container(model, frontend.port)  # heartbeat_interval 0.2 s
+    identity = frontend.handshake()
+    assert heartbeats_within(frontend, identity, 0.5) >= 1
+    model.state = unhealthy
+    record = container_log.wait_for("Flaky.health() ")[0]
+    assert record.levelno == logging.WARNING
+    expected = "raised ConnectionError('GPU lost')" if unhealthy else "returned False"
+    assert record.getMessage() == (
+        f"Flaky.health() {expected}: sending no heartbeats while it is unhealthy, so the "
+        "frontend drops this container after its container timeout")
+    heartbeats_within(frontend, identity, 0.25)  # one may have been on its way
+    assert heartbeats_within(frontend, identity, 0.7) == 0
+    # Batches still sent to it are answered.
+    assert frontend.predict(identity, 1, 3, [doubles(1.0, 2.0)]) == ["3.0"]
+    checks = model.checks
+    model.state = True
+    container_log.wait_for("Flaky.health() is true again: sending heartbeats again")
+    assert heartbeats_within(frontend, identity, 0.5) >= 1
+    assert model.checks > checks
+    assert len([r for r in container_log.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_unhealthy_at_start_does_not_register(frontend, start_container, container_log):
+    model = Flaky()
+    model.state = False
+    start_container(model, frontend.port)
+    container_log.wait_for("Flaky.health() returned False")
+    assert not frontend.sock.poll(600)  # no hello while unhealthy
+    model.state = True
+    frontend.handshake()  # registers once healthy
