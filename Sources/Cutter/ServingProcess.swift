@@ -78,7 +78,8 @@ public final class ServingProcess {
         registry = ConfigRegistry(redis: commandConnection, logger: logger)
         pool = ContainerPool(loop: loop, redis: commandConnection, timeoutSeconds: configuration.containerTimeoutSeconds,
                              handshakeTimeoutSeconds: configuration.rpcHandshakeTimeoutSeconds,
-                             maxConnections: configuration.maxRPCConnections, secret: configuration.rpcSecret, logger: logger)
+                             maxConnections: configuration.maxRPCConnections, secret: configuration.rpcSecret,
+                             allowedModels: configuration.rpcModelPattern.map(ModelNamePattern.init), logger: logger)
         executor = TaskExecutor(clock: loop, maxBatchSize: configuration.maxBatchSize,
                                 batchWaitMicros: configuration.batchWaitMicros,
                                 profileLifetimeSeconds: configuration.latencyProfileLifetimeSeconds, metrics: metrics, logger: logger)

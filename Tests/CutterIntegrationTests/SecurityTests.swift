@@ -34,7 +34,7 @@ struct SecurityTests {
     }
 
     @Test func withASecretOnlyContainersThatKnowItAreServed() async throws {
-        let cluster = try await TestCluster(settings: ["rpc_secret=container-secret"])
+        let cluster = try await TestCluster(settings: ["rpc_secret=container-secret", "rpc_model_pattern=su*"])
         defer { cluster.stop() }
         // A NULL peer (Clipper's containers, or anyone) is refused at the greeting.
         let null = try RawConnection(port: cluster.rpcPort)
@@ -51,6 +51,12 @@ struct SecurityTests {
         let reply = try await cluster.predict("guarded", #"{"input":[1.0,2.0]}"#)
         #expect(reply.object["output"] as? Double == 3.0, "\(reply.body)")
         #expect(cluster.logs.contains("refused a container connection"))
+        // With the secret but a model name outside rpc_model_pattern: refused at registration.
+        let outsider = try ManagedProcess(TestEnvironment.python, ["-m", "cutter_container", "--model", "sum", "--name", "other",
+                                                                  "--port", String(cluster.rpcPort), "--secret", "container-secret"], name: "outsider")
+        defer { outsider.stop() }
+        try await waitUntil("the outsider is refused") { cluster.logs.contains("which rpc_model_pattern does not allow") }
+        #expect(try await cluster.metric(#"cutter_model_replicas{model="other",version="1"}"#) == nil)
     }
 
     /// A PLAIN HELLO command frame: user name "cutter" and `password`.

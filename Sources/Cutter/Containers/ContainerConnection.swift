@@ -133,6 +133,9 @@ final class ContainerConnection {
             guard ClipperSchema.isValidName(name), ClipperSchema.isValidName(version) else {
                 throw ContainerMessage.DecodingError("container announced an invalid model name or version")
             }
+            guard pool.admits(modelName: name) else {
+                return pool.refused(self, "it registered as model '\(name)', which rpc_model_pattern does not allow")
+            }
             identity = Identity(modelName: name, modelVersion: version, inputType: inputType)
             decoder.maxMessageSize = Self.registeredMessageLimit
             pool.registered(self)

@@ -26,6 +26,10 @@ final class ContainerPool {
     private var sweeper: LoopTimer?
     weak var delegate: (any ContainerPoolDelegate)?
     private let secret: String?
+    private let allowedModels: ModelNamePattern?
+
+    /// Whether a container may register as model `name`.
+    func admits(modelName name: String) -> Bool { allowedModels?.matches(name) ?? true }
 
     /// - Parameters:
     ///   - timeoutSeconds: a container silent this long is dropped.
@@ -33,10 +37,12 @@ final class ContainerPool {
     ///     connecting is dropped.
     ///   - maxConnections: connections beyond this many are closed at once.
     ///   - secret: when set, containers must authenticate with ZMTP PLAIN and this password.
+    ///   - allowedModels: when set, the model names containers may register as.
     init(loop: EventLoop, redis: RedisConnection, timeoutSeconds: Double, handshakeTimeoutSeconds: Double, maxConnections: Int,
-         secret: String?, logger: Logger) {
+         secret: String?, allowedModels: ModelNamePattern? = nil, logger: Logger) {
         self.loop = loop
         self.secret = secret
+        self.allowedModels = allowedModels
         self.redis = redis
         self.logger = logger
         timeoutNanoseconds = UInt64(timeoutSeconds * 1e9)

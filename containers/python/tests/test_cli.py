@@ -1,4 +1,8 @@
-"""Command-line parsing of the secret options (no sockets: ``run`` is replaced)."""
+"""Command-line parsing of the secret and model options (no sockets: ``run`` is replaced)."""
+
+import json
+import logging
+import textwrap
 
 import pytest
 
@@ -12,8 +16,10 @@ def run_kwargs(monkeypatch):
     """Runs ``cli.main`` with a fake ``run``; returns the keyword arguments it got."""
     monkeypatch.delenv("CUTTER_RPC_SECRET", raising=False)
     monkeypatch.delenv("CUTTER_RPC_SECRET_FILE", raising=False)
+    monkeypatch.delenv("CUTTER_MODEL_ARGS", raising=False)
     calls = []
-    monkeypatch.setattr(cli, "run", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(cli, "run",
+                        lambda model, *args, **kwargs: calls.append(dict(kwargs, model=model)))
 
     def main(*argv):
         assert cli.main([*BASE, *argv]) == 0
@@ -70,3 +76,96 @@ def test_secret_errors(run_kwargs, monkeypatch, tmp_path, capsys, argv, env, mes
         run_kwargs(*[arg.format(**paths) for arg in argv])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+MODELS = """
+    from cutter_container import Model
+
+    class Configured(Model):
+        def __init__(self, path="/default", threshold="0.5"):
+            self.path = path
+            self.threshold = threshold
+
+        def predict(self, inputs):
+            return [self.path] * len(inputs)
+
+    class Plain(Model):
+        def predict(self, inputs):
+            return ["1.0"] * len(inputs)
+
+    class BrokenLoad(Model):
+        def load(self):
+            raise OSError("cannot read /models/m")
+
+        def predict(self, inputs):
+            return []
+"""
+
+
+@pytest.fixture
+def models_module(tmp_path, monkeypatch):
+    (tmp_path / "cli_test_models.py").write_text(textwrap.dedent(MODELS))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "cli_test_models"
+
+
+def test_model_args_from_the_command_line(run_kwargs, models_module):
+    model = run_kwargs("--model", f"{models_module}:Configured", "--model-arg", "path=/models/m",
+                       "--model-arg", "threshold=a=b,c")["model"]
+    assert (model.path, model.threshold) == ("/models/m", "a=b,c")
+    model = run_kwargs("--model", f"{models_module}:Configured", "--model-arg", "path=")["model"]
+    assert (model.path, model.threshold) == ("", "0.5")
+    # Without model arguments, the class is created with none (as before).
+    assert run_kwargs("--model", f"{models_module}:Plain")["model"].predict([1]) == ["1.0"]
+
+
+def test_model_args_from_the_environment(run_kwargs, models_module, monkeypatch):
+    monkeypatch.setenv("CUTTER_MODEL_ARGS", json.dumps({"path": "/env", "threshold": "0.9"}))
+    model = run_kwargs("--model", f"{models_module}:Configured")["model"]
+    assert (model.path, model.threshold) == ("/env", "0.9")
+    # The command line adds to the variable and wins over it, key by key.
+    model = run_kwargs("--model", f"{models_module}:Configured", "--model-arg", "path=/cli")["model"]
+    assert (model.path, model.threshold) == ("/cli", "0.9")
+    monkeypatch.setenv("CUTTER_MODEL_ARGS", " ")
+    assert run_kwargs("--model", f"{models_module}:Configured")["model"].path == "/default"
+
+
+@pytest.mark.parametrize("argv,env,message", [
+    (["--model-arg", "path"], None, "--model-arg must be KEY=VALUE, not 'path'"),
+    (["--model-arg", "=x"], None, "--model-arg: '' is not a valid keyword argument name"),
+    (["--model-arg", "a-b=1"], None, "--model-arg: 'a-b' is not a valid keyword argument name"),
+    (["--model-arg", "path=a", "--model-arg", "path=b"], None,
+     "--model-arg path is given more than once"),
+    ([], "path=/m", "CUTTER_MODEL_ARGS must be a JSON object"),
+    ([], '["path"]', "CUTTER_MODEL_ARGS must be a JSON object such as "
+                     '{"path": "/models/m"}, not list'),
+    ([], '{"threshold": 0.5}', "CUTTER_MODEL_ARGS: the value of 'threshold' must be a JSON "
+                               "string (model arguments are strings), not 0.5"),
+    (["--model-arg", "colour=red"], None, "__init__() got an unexpected keyword argument "
+                                          "'colour'"),
+])
+def test_model_arg_errors(run_kwargs, models_module, monkeypatch, capsys, argv, env, message):
+    if env is not None:
+        monkeypatch.setenv("CUTTER_MODEL_ARGS", env)
+    with pytest.raises(SystemExit) as exit_info:
+        run_kwargs("--model", f"{models_module}:Configured", *argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_example_models_take_no_model_args(run_kwargs, capsys):
+    with pytest.raises(SystemExit):
+        run_kwargs("--model-arg", "x=1")  # BASE uses --model noop
+    assert "the example models take none" in capsys.readouterr().err
+
+
+def test_failed_load_exits_with_status_1(models_module, monkeypatch, caplog):
+    monkeypatch.delenv("CUTTER_MODEL_ARGS", raising=False)
+    caplog.set_level(logging.INFO, logger="cutter_container")
+    # The real run(): load() fails before any connection is attempted.
+    status = cli.main(["--name", "m", "--model", f"{models_module}:BrokenLoad", "--port", "9"])
+    assert status == 1
+    record = next(r for r in caplog.records if "BrokenLoad.load() failed" in r.getMessage())
+    assert record.levelno == logging.ERROR and "cannot read /models/m" in caplog.text
+    assert "loading BrokenLoad" in caplog.messages
+    assert not [r for r in caplog.records if "connecting" in r.getMessage()]
