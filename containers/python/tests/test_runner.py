@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import zmq
@@ -208,6 +209,8 @@ class PickyModel(Model):
             return [b"bytes"] * len(inputs)  # neither str nor JSON-serializable
         if "notalist" in inputs:
             return {"a": 1}
+        if "surrogate" in inputs:
+            return ["\ud800"] * len(inputs)  # a str that UTF-8 cannot encode
         return [s.upper() for s in inputs]
 
 
@@ -215,7 +218,8 @@ def test_model_errors_answered_with_zero_outputs(frontend, start_container, capl
     start_container(PickyModel(), frontend.port, input_type="strings")
     identity = frontend.handshake(data_type=4)
     assert frontend.predict(identity, 1, 4, [b"a", b"b"]) == ["A", "B"]
-    for msg_id, bad in enumerate([b"raise", b"short", b"badtype", b"notalist"], start=2):
+    for msg_id, bad in enumerate([b"raise", b"short", b"badtype", b"notalist", b"surrogate"],
+                                 start=2):
         assert frontend.predict(identity, msg_id, 4, [b"a", bad]) == []
     assert frontend.predict(identity, 9, 4, [b"ok"]) == ["OK"]
     assert "model exploded" in caplog.text  # logged with its traceback
@@ -227,6 +231,8 @@ def test_model_errors_answered_with_zero_outputs(frontend, start_container, capl
                             "inputs: each output must be str, numbers") for m in caplog.messages)
     assert any(m.startswith("PickyModel.predict returned dict for a batch of 2 inputs: it must "
                             "return a list") for m in caplog.messages)
+    assert any(m.startswith("PickyModel.predict returned text that cannot be encoded as UTF-8 "
+                            "for a batch of 2 inputs") for m in caplog.messages)
     # A batch of the wrong data type fails too, without reaching the model.
     assert frontend.predict(identity, 10, 3, [doubles(1.0)]) == []
 
@@ -625,3 +631,29 @@ def test_unhealthy_at_start_does_not_register(frontend, start_container, contain
     assert not frontend.sock.poll(400)  # no hello while unhealthy
     model.state = True
     frontend.handshake()  # registers once healthy
+
+
+def test_readme_model_through_the_command_line(frontend, tmp_path):
+    """The README's complete model: --model-arg, load(), stacked numpy input, JSON output."""
+    pytest.importorskip("numpy")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = readme.split("```python\n# mymodule.py\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "mymodule.py").write_text(code)
+    models = tmp_path / "models" / "m"
+    models.mkdir(parents=True)
+    (models / "weights.json").write_text("[0.5, 0.25]")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cutter_container", "--model", "mymodule:MyModel", "--name", "m",
+         "--port", str(frontend.port), "--model-arg", f"path={models}"],
+        cwd=tmp_path, stderr=subprocess.DEVNULL)
+    try:
+        identity = frontend.handshake(timeout=10)
+        outputs = frontend.predict(identity, 1, 3, [doubles(1.0, 2.0), doubles(4.0, -8.0)])
+        assert [json.loads(out) for out in outputs] == [{"score": 1.0, "positive": True},
+                                                        {"score": 0.0, "positive": False}]
+        assert frontend.predict(identity, 2, 3, [doubles(1.0, 2.0), doubles(1.0)]) == []
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+    finally:
+        proc.kill()
+        proc.wait()
