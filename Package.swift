@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "cutter", targets: ["CutterServer"]),
         .library(name: "Cutter", targets: ["Cutter"]),
         .library(name: "ClipperRPC", targets: ["ClipperRPC"]),
+        .library(name: "CutterContainer", targets: ["CutterContainer"]),
+        .executable(name: "cutter-swift-sum", targets: ["CutterSwiftSum"]),
     ],
     // Exact versions: two builds a month apart get the same code (Package.resolved cannot be
     // committed where the package copies carry local commit ids).
@@ -38,7 +40,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The Swift container SDK (POSIX sockets, no C dependency) and its example model.
+        .target(
+            name: "CutterContainer",
+            dependencies: ["ClipperRPC", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "CutterSwiftSum",
+            dependencies: [
+                "CutterContainer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "ClipperRPCTests", dependencies: ["ClipperRPC"]),
+        .testTarget(
+            name: "CutterContainerTests",
+            dependencies: ["CutterContainer", "ClipperRPC", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CutterTests", dependencies: ["Cutter", "ClipperRPC"], exclude: ["Fuzz/Corpus"]),
         .testTarget(
             name: "CutterIntegrationTests",

@@ -9,7 +9,7 @@ struct CutterCommand: ParsableCommand {
         commandName: "cutter",
         abstract: "Cutter: low-latency online prediction serving, compatible with Clipper.",
         version: Version.text,
-        subcommands: [Serve.self, Version.self],
+        subcommands: [Serve.self, Admin.self, Version.self],
         defaultSubcommand: Serve.self)
 }
 
