@@ -32,12 +32,16 @@ start_cutter() { # binary [extra settings...]; sets cutter_pid. $launcher, if se
   curl -sf localhost:18337/readyz >/dev/null || { echo "$binary did not start:" >&2; cat "$out/cutter.log" >&2; exit 1; }
 }
 
-deploy() { # slo_micros core model [container args...]; app "app" -> model; sets container_pid
+deploy() { # slo_micros core model [container args...]; app "app" -> model; sets container_pid (SWIFT_CONTAINER=1: cutter-swift-sum)
   local slo=$1 core=$2 model=$3; shift 3
   curl -sf -XPOST localhost:18338/admin/add_app -d "{\"name\":\"app\",\"input_type\":\"doubles\",\"default_output\":\"-1\",\"latency_slo_micros\":$slo}" >/dev/null
   curl -sf -XPOST localhost:18338/admin/add_model -d "{\"model_name\":\"$model\",\"model_version\":\"1\",\"input_type\":\"doubles\"}" >/dev/null
   curl -sf -XPOST localhost:18338/admin/add_model_links -d "{\"app_name\":\"app\",\"model_names\":[\"$model\"]}" >/dev/null
-  $core .venv/bin/cutter-container --name "$model" --port 17070 "$@" >"$out/container-$model.log" 2>&1 &
+  if [ -n "${SWIFT_CONTAINER:-}" ]; then  # the Swift SDK's example serves the sum model
+    $core .build/release/cutter-swift-sum --name "$model" --port 17070 >"$out/container-$model.log" 2>&1 &
+  else
+    $core .venv/bin/cutter-container --name "$model" --port 17070 "$@" >"$out/container-$model.log" 2>&1 &
+  fi
   container_pid=$!
   pids+=($container_pid)
   # Ready when cutter counts the container as a replica (its metric, not the container's log).

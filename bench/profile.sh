@@ -20,5 +20,5 @@ grep RESULT "$out/profile-wrk.txt"
 echo "== self time by symbol ($binary)"
 perf report -i "$out/perf.data" --no-children -g none --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -30 | cut -c1-130
 echo "== by library"
-perf report -i "$out/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+perf report -i "$out/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null | grep -E "%" | head -8
 stop_cutter

@@ -4,7 +4,9 @@
 #   (a) a plain C evhttp server answering a fixed body: what evhttp, Cutter's old HTTP layer, allows;
 #   (b) Cutter answering a cached query;
 #   (c) Cutter with the Python `noop` container and distinct inputs (cache off);
-#   (d) Cutter with the `sleep` model (1 ms per batch + 0.02 ms per input), distinct inputs.
+#   (d) Cutter with the `sleep` model (1 ms per batch + 0.02 ms per input), distinct inputs;
+#   (e) the `sum` model in the Python SDK against the same model in the Swift SDK
+#       (cutter-swift-sum), distinct inputs, cache off: the two container SDKs end to end.
 # (n), (a), (b) and (c) run in three alternating rounds and their medians make the ratios, because
 # the machine is shared and noisy: compare ratios from one run, not absolute figures. With
 # BASELINE=path/to/another/cutter, (b) and (c) also run that binary in every round, alternated
@@ -70,6 +72,20 @@ d=$(load "(d) this: Python sleep model" http://127.0.0.1:18337/app/predict 1 | c
 curl -s localhost:18337/metrics | grep -E '^cutter_model_batch_size_(sum|count)' | tee -a "$out/results.txt"
 stop_cutter
 
+# (e) The container SDKs side by side, alternating, two rounds each.
+swift build -c release --product cutter-swift-sum >/dev/null
+es=(); fs=()
+for round in 1 2; do
+  start_cutter .build/release/cutter --set cache_bytes=0
+  deploy 1000000 "$core1" sum --model sum
+  es+=("$(load "(e) Python SDK sum, round $round" http://127.0.0.1:18337/app/predict 1)")
+  stop_cutter
+  start_cutter .build/release/cutter --set cache_bytes=0
+  SWIFT_CONTAINER=1 deploy 1000000 "$core1" sum
+  fs+=("$(load "(e) Swift SDK sum, round $round" http://127.0.0.1:18337/app/predict 1)")
+  stop_cutter
+done
+
 {
   printf "\nmedians of %d rounds " "${ROUNDS:-3}"; printf '         rps       p99 ms   rps / nginx   rps / evhttp   p99 / nginx p99\n'
   printf '(n) nginx fixed body   %9d   %9.3f\n' "$n" "$n99"
@@ -83,4 +99,7 @@ stop_cutter
       printf "(c) %-8s noop       %9d   %9.3f   %11.2f   %12.2f   %15.2f\n", l, c, c99, c / n, c / a, c99 / n99 }'
   done
   awk -v n="$n" -v a="$a" -v d="$d" 'BEGIN { printf "(d) this sleep model   %9d               %11.2f   %12.2f\n", d, d / n, d / a }'
+  e=$(median 1 "${es[@]}"); f=$(median 1 "${fs[@]}")
+  awk -v n="$n" -v e="$e" -v f="$f" 'BEGIN {
+    printf "(e) Python SDK sum     %9d               %11.2f\n(e) Swift SDK sum      %9d               %11.2f   Swift / Python = %.2f\n", e, e / n, f, f / n, f / e }'
 } | tee -a "$out/results.txt"
