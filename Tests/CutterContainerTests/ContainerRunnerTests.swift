@@ -125,15 +125,18 @@ struct ContainerRunnerTests {
 
     @Test func answeredHeartbeatsKeepAQuietConnectionAlive() async throws {
         let frontend = try FakeFrontend()
+        // The timeout is long against the heartbeat interval, so a test process stalled by a loaded
+        // machine does not look like a silent frontend; the exchange outlasts the timeout.
         try await withRunner(ScriptedSumModel(), on: frontend, configure: {
-            $0.heartbeatInterval = .milliseconds(20)
-            $0.activityTimeout = .milliseconds(150)
+            $0.heartbeatInterval = .milliseconds(10)
+            $0.activityTimeout = .seconds(1)
         }) {
             let connection = try await frontend.accept()
             try await connection.handshake()
             _ = try await connection.register()
-            // 20 heartbeats take at least 400 ms, well past the activity timeout.
-            for _ in 0..<20 {
+            let clock = ContinuousClock()
+            let start = clock.now
+            while clock.now - start < .milliseconds(1500) {
                 #expect(try await connection.nextMessage() == .heartbeat)
                 connection.send(frames: FrontendMessage.heartbeatReply(requestMetadata: false))
             }
@@ -146,18 +149,19 @@ struct ContainerRunnerTests {
         let logs = LogRecorder()
         try await withRunner(ScriptedSumModel(), on: frontend, logs: logs, configure: {
             $0.heartbeatInterval = .milliseconds(20)
-            $0.activityTimeout = .milliseconds(150)
+            $0.activityTimeout = .milliseconds(400)
         }) {
             let silent = try await frontend.accept()
             try await silent.handshake()
             _ = try await silent.register()
-            // Unanswered heartbeats, then the runner closes the connection.
+            // Unanswered heartbeats, then the runner closes the connection (an end of stream, or a
+            // reset when it closes with our bytes unread).
             var heartbeats = 0
-            while case .message(let frames)? = try await silent.next() {
+            while let event = try? await silent.next(), case .message(let frames) = event {
                 #expect(try ContainerMessage(frames: frames) == .heartbeat)
                 heartbeats += 1
             }
-            #expect(heartbeats >= 2)
+            #expect(heartbeats >= 1)
             let next = try await frontend.accept()
             try await next.handshake()
             #expect(try await next.register() == .newContainer(modelName: "sum", modelVersion: "7", inputType: .doubles, rpcVersion: 3))
