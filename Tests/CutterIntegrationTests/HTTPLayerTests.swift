@@ -25,11 +25,11 @@ struct HTTPLayerTests {
         // Meanwhile a well-behaved client is served.
         let reply = try await HTTP.get(port: cluster.queryPort, "/healthz")
         #expect(reply.status == 200)
-        let timeout = slow.readReply()
+        let timeout = await slow.readReply()
         #expect(timeout?.status == 408)
         #expect(timeout?.headers["connection"] == "close")
         #expect(timeout?.object["error"] as? String == "Request timeout")
-        #expect(slow.waitForClose())
+        #expect(await slow.waitForClose())
         #expect(Date().timeIntervalSince(start) < 3.5, "closed before the trickle could finish its head")
     }
 
@@ -43,13 +43,13 @@ struct HTTPLayerTests {
         for _ in 0...6 {
             let connection = try RawConnection(port: cluster.queryPort)
             connection.send(Self.healthz)
-            let reply = connection.readReply()
+            let reply = await connection.readReply()
             if reply?.status == 200 {
                 open.append(connection)
                 continue
             }
             refusal = reply
-            #expect(connection.waitForClose(), "the refused connection is closed")
+            #expect(await connection.waitForClose(), "the refused connection is closed")
             break
         }
         #expect(refusal?.status == 503)
@@ -58,16 +58,16 @@ struct HTTPLayerTests {
         // The open ones keep being served.
         for connection in open {
             connection.send(Self.healthz)
-            #expect(connection.readReply()?.status == 200)
+            #expect(await connection.readReply()?.status == 200)
         }
         // A place freed is taken again.
         open[0].send("GET /healthz HTTP/1.1\r\nHost: cutter\r\nConnection: close\r\n\r\n")
-        #expect(open[0].readReply()?.status == 200)
-        #expect(open[0].waitForClose())
+        #expect(await open[0].readReply()?.status == 200)
+        #expect(await open[0].waitForClose())
         try await waitUntil("a new connection is served") {
             let connection = try RawConnection(port: cluster.queryPort)
             connection.send(Self.healthz)
-            return connection.readReply()?.status == 200
+            return await connection.readReply()?.status == 200
         }
     }
 
@@ -90,19 +90,19 @@ struct HTTPLayerTests {
         for (request, status, error) in Self.refusals {
             let connection = try RawConnection(port: cluster.queryPort)
             connection.send(request)
-            let reply = connection.readReply()
+            let reply = await connection.readReply()
             let what = request.prefix(60).debugDescription
             #expect(reply?.status == status, "\(what)")
             #expect(reply?.headers["content-type"] == "application/json", "\(what)")
             #expect(reply?.object["error"] as? String == error, "\(what): \(reply?.body ?? "no reply")")
             #expect((reply?.object["cause"] as? String)?.isEmpty == false, "\(what)")
             #expect(reply?.headers["connection"] == "close", "\(what)")
-            #expect(connection.waitForClose(), "\(what)")
+            #expect(await connection.waitForClose(), "\(what)")
         }
         // The management port is the same layer.
         let management = try RawConnection(port: cluster.managementPort)
         management.send("PATCH /admin/add_app HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(management.readReply()?.status == 501)
+        #expect(await management.readReply()?.status == 501)
         // Nothing else was disturbed.
         #expect(try await HTTP.get(port: cluster.queryPort, "/healthz").status == 200)
     }
@@ -119,19 +119,20 @@ struct HTTPLayerTests {
             + "POST /nobody/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"input\":[1.5]}"
             + "POST /echo/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"in\r\nB\r\nput\":[2.5]}\r\n0\r\n\r\n"
             + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let replies = (0..<4).map { _ in connection.readReply() }
+        var replies: [RawReply?] = []
+        for _ in 0..<4 { replies.append(await connection.readReply()) }
         #expect(replies.map { $0?.status } == [200, 404, 200, 200])
         #expect(replies[0]?.object["output"] as? Double == 1.5, "\(replies[0]?.body ?? "")")
         #expect(replies[2]?.object["output"] as? Double == 2.5, "\(replies[2]?.body ?? "")")
         #expect(replies[3]?.headers["connection"] == "close")
-        #expect(connection.waitForClose())
+        #expect(await connection.waitForClose())
 
         // A client that sends its request and closes its side still gets the reply.
         let halfClosed = try RawConnection(port: cluster.queryPort)
         halfClosed.send("POST /echo/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"input\":[3.5]}")
         halfClosed.finishSending()
-        #expect(halfClosed.readReply()?.object["output"] as? Double == 3.5)
-        #expect(halfClosed.waitForClose())
+        #expect(await halfClosed.readReply()?.object["output"] as? Double == 3.5)
+        #expect(await halfClosed.waitForClose())
     }
 
     @Test func expectContinueAndIdleTimeout() async throws {
@@ -140,10 +141,10 @@ struct HTTPLayerTests {
         let connection = try RawConnection(port: cluster.managementPort)
         let body = #"{"name":"waits","input_type":"doubles","default_output":"0","latency_slo_micros":100000}"#
         connection.send("POST /admin/add_app HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
-        #expect(connection.readReply()?.status == 100)
+        #expect(await connection.readReply()?.status == 100)
         connection.send(body)
-        #expect(connection.readReply()?.status == 200)
+        #expect(await connection.readReply()?.status == 200)
         // Left idle, the keep-alive connection is closed by the server.
-        #expect(connection.waitForClose())
+        #expect(await connection.waitForClose())
     }
 }

@@ -17,7 +17,7 @@ struct RPCPortLimitsTests {
         var header: [UInt8] = [0x02]
         withUnsafeBytes(of: UInt64(64 << 20).bigEndian) { header += $0 }
         peer.send(header + [UInt8](repeating: 7, count: 128 << 10))
-        #expect(peer.waitForClose(), "the server keeps the connection of a peer announcing a 64 MiB frame")
+        #expect(await peer.waitForClose(), "the server keeps the connection of a peer announcing a 64 MiB frame")
         #expect(try await cluster.predict("sum-app", #"{"input":[1.0, 2.0]}"#).object["output"] as? Double == 3)
     }
 
@@ -26,7 +26,7 @@ struct RPCPortLimitsTests {
         defer { cluster.stop() }
         let silent = try RawConnection(port: cluster.rpcPort)
         silent.send(RawConnection.zmtpGreeting)
-        #expect(silent.waitForClose(seconds: 10), "a peer that only greets is held past the handshake timeout")
+        #expect(await silent.waitForClose(seconds: 10), "a peer that only greets is held past the handshake timeout")
     }
 
     @Test func connectionsBeyondTheCapAreRefusedAndContainersKeepServing() async throws {
@@ -37,7 +37,7 @@ struct RPCPortLimitsTests {
         let second = try RawConnection(port: cluster.rpcPort)
         second.send(RawConnection.zmtpGreeting)
         let third = try RawConnection(port: cluster.rpcPort)
-        #expect(third.waitForClose(), "a connection past max_rpc_connections is accepted")
+        #expect(await third.waitForClose(), "a connection past max_rpc_connections is accepted")
         #expect(try await cluster.predict("sum-app", #"{"input":[2.0, 2.0]}"#).object["output"] as? Double == 4)
         _ = second
     }

@@ -9,25 +9,25 @@ struct SecurityTests {
         let cluster = try await TestCluster(settings: ["management_token=s3cret-token"])
         defer { cluster.stop() }
         let body = #"{"verbose":false}"#
-        func call(_ authorization: String?) throws -> RawReply? {
+        func call(_ authorization: String?) async throws -> RawReply? {
             // A raw socket: Foundation's URLSession on Linux stalls on a 401 challenge it cannot answer.
             let connection = try RawConnection(port: cluster.managementPort)
             connection.send("POST /admin/get_all_applications HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n"
                 + (authorization.map { "Authorization: \($0)\r\n" } ?? "") + "\r\n" + body)
-            return connection.readReply()
+            return await connection.readReply()
         }
         for authorization in [nil, "Bearer wrong", "Bearer s3cret-toke", "Basic " + Data("admin:wrong".utf8).base64EncodedString(), "s3cret-token"] {
-            let refused = try call(authorization)
+            let refused = try await call(authorization)
             #expect(refused?.status == 401, "\(authorization ?? "none")")
             #expect(refused?.object["error"] as? String == "Unauthorized", "\(authorization ?? "none")")
             #expect(refused?.headers["www-authenticate"]?.contains("Bearer") == true)
         }
-        #expect(try call("Bearer s3cret-token")?.status == 200)
-        #expect(try call("Basic " + Data("anyone:s3cret-token".utf8).base64EncodedString())?.status == 200)
+        #expect(try await call("Bearer s3cret-token")?.status == 200)
+        #expect(try await call("Basic " + Data("anyone:s3cret-token".utf8).base64EncodedString())?.status == 200)
         // Ping is a management call too.
         let ping = try RawConnection(port: cluster.managementPort)
         ping.send("GET /admin/ping HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(ping.readReply()?.status == 401)
+        #expect(await ping.readReply()?.status == 401)
         // The query port needs no token.
         try await cluster.deploy(app: "open", model: "sum")
         #expect(try await cluster.predict("open", #"{"input":[1.0]}"#).status == 200)
@@ -39,11 +39,11 @@ struct SecurityTests {
         // A NULL peer (Clipper's containers, or anyone) is refused at the greeting.
         let null = try RawConnection(port: cluster.rpcPort)
         null.send(RawConnection.zmtpGreeting)
-        #expect(null.waitForClose())
+        #expect(await null.waitForClose())
         // A PLAIN peer with the wrong password gets ERROR and is closed.
         let wrong = try RawConnection(port: cluster.rpcPort)
         wrong.send(RawConnection.zmtpGreeting(mechanism: "PLAIN") + Self.hello(password: "guess"))
-        let answer = wrong.readUntilClose()
+        let answer = await wrong.readUntilClose()
         #expect(answer.map { String(decoding: $0, as: UTF8.self).contains("ERROR") } == true, "\(answer ?? [])")
         // The SDK with the secret registers and serves.
         try await cluster.deploy(app: "guarded", model: "sum")

@@ -225,7 +225,7 @@ struct ServingTests {
                         [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0] + Array("NULL".utf8) + [UInt8](repeating: 0, count: 48) + [0x00, 0x04, 1, 2, 3, 4]] {
             let peer = try RawConnection(port: cluster.rpcPort)
             peer.send(garbage)
-            #expect(peer.waitForClose(seconds: 5), "cutter should close a connection that sends garbage")
+            #expect(await peer.waitForClose(seconds: 5), "cutter should close a connection that sends garbage")
         }
         #expect(try await cluster.predict("sum-app", #"{"input":[2.0, 2.0]}"#).object["output"] as? Double == 4.0)
         #expect(cluster.cutter.isRunning)

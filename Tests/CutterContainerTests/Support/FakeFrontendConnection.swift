@@ -105,7 +105,10 @@ final class FakeFrontendConnection: @unchecked Sendable {
         let hello = try await nextMessage()
         guard hello == .heartbeat else { throw FakeFrontendError("expected a heartbeat, got \(hello)") }
         send(frames: FrontendMessage.heartbeatReply(requestMetadata: true))
-        return try await nextMessage()
+        // More heartbeats may have left before our reply arrived (a loaded machine).
+        var answer = try await nextMessage()
+        while answer == .heartbeat { answer = try await nextMessage() }
+        return answer
     }
 
     /// Sends a batch of doubles and returns the runner's outputs for it, as text.

@@ -32,7 +32,11 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads until the peer closes the connection (true) or `seconds` pass with it open (false).
-    func waitForClose(seconds: Int = 10) -> Bool {
+    func waitForClose(seconds: Int = 10) async -> Bool {
+        await Self.offThePool { self.blockingWaitForClose(seconds: seconds) }
+    }
+
+    private func blockingWaitForClose(seconds: Int) -> Bool {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -52,7 +56,11 @@ final class RawConnection: @unchecked Sendable {
 
     /// Reads one HTTP reply (head, then a Content-Length body); nil if the peer closed or
     /// `seconds` passed first.
-    func readReply(seconds: Int = 10) -> RawReply? {
+    func readReply(seconds: Int = 10) async -> RawReply? {
+        await Self.offThePool { self.blockingReadReply(seconds: seconds) }
+    }
+
+    private func blockingReadReply(seconds: Int) -> RawReply? {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -91,6 +99,14 @@ final class RawConnection: @unchecked Sendable {
         return reply
     }
 
+    /// Runs a blocking read on a thread of its own. On the concurrency pool (one thread a core, two
+    /// here) a read waiting seconds for a server would stall every other test of the run.
+    private static func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
+    }
+
     /// A ZMTP 3.0 greeting with the NULL mechanism, as a DEALER sends it.
     static let zmtpGreeting = zmtpGreeting(mechanism: "NULL")
 
@@ -101,7 +117,11 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Everything the peer sends until it closes the connection; nil if it stays open `seconds`.
-    func readUntilClose(seconds: Int = 10) -> [UInt8]? {
+    func readUntilClose(seconds: Int = 10) async -> [UInt8]? {
+        await Self.offThePool { self.blockingReadUntilClose(seconds: seconds) }
+    }
+
+    private func blockingReadUntilClose(seconds: Int) -> [UInt8]? {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var received = pending
