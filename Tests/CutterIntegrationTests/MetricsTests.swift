@@ -16,6 +16,9 @@ struct MetricsTests {
         try await cluster.startContainer(model: "sum", name: "sum")
         #expect(try await cluster.predict("sum-app", #"{"input":[1.0,2.0]}"#).status == 200)
         #expect(try await cluster.predict("nobody", #"{"input":[1.0]}"#).status == 404)
+        // An app whose model has no container answers with its default.
+        try await cluster.deploy(app: "idle", model: "absent")
+        #expect(try await cluster.predict("idle", #"{"input":[1.0]}"#).object["default"] as? Bool == true)
         let text = try await HTTP.get(port: cluster.queryPort, "/metrics").body
         let lines = text.split(separator: "\n")
         // Every family has its HELP.
@@ -46,6 +49,13 @@ struct MetricsTests {
         } else {
             print("MetricsTests: promtool is not installed (Debian package prometheus): the format check was skipped")
         }
+
+        // The Grafana dashboard in docker/ queries only metrics Cutter exports.
+        let dashboard = try String(contentsOfFile: TestEnvironment.packageRoot + "/docker/grafana/cutter-dashboard.json", encoding: .utf8)
+        let queried = Set(dashboard.matches(of: /cutter_[a-z_]+/).map { String($0.output) }
+            .map { $0.replacing(/_(bucket|sum|count)$/, with: "") })
+        #expect(queried.count >= 8)
+        for metric in queried { #expect(typed.contains(Substring(metric)), "the dashboard queries \(metric), which /metrics does not have") }
 
         // Deleting the application removes its series.
         #expect(try await cluster.admin("delete_app", #"{"name":"sum-app"}"#).status == 200)
