@@ -18,6 +18,8 @@ public final class ServingProcess {
     private var pool: ContainerPool!
     private var executor: TaskExecutor<EventLoop>!
     private var keyspaceWatcher: KeyspaceWatcher!
+    /// This frontend's record in the frontend registry, which containers read to join it.
+    private var registration: FrontendRegistration?
     /// The metrics `GET /metrics` renders.
     let metrics = ServingMetrics()
 
@@ -169,6 +171,14 @@ public final class ServingProcess {
         rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool, loop] fd in
             pool!.accept(TCPConnection(loop: loop, fd: fd))
         }
+        // Where other machines reach this frontend: the configured address, else this host's first
+        // non-loopback IPv4 address (Kubernetes sets the setting from the pod IP).
+        let host = SocketAddress.firstNonLoopbackIPv4() ?? "127.0.0.1"
+        let rpcAddress = configuration.rpcAdvertiseAddress ?? "\(host):\(rpcListener!.port)"
+        let queryHost = configuration.queryHost == "0.0.0.0" ? host : configuration.queryHost
+        registration = FrontendRegistration(redis: commandConnection, rpcAddress: rpcAddress,
+                                            queryAddress: "\(queryHost):\(servers[0].port)", logger: logger)
+        registration?.start(on: loop)
     }
 
     /// Drains, then stops: /readyz turns 503 at once (a load balancer stops sending), no new
@@ -197,6 +207,7 @@ public final class ServingProcess {
         // The HTTP servers stay until the loop ends: freeing them frees requests whose replies
         // may still be on their way in this last stretch.
         rpcListener = nil
+        registration?.remove()
         pool.closeAll()
         commandConnection.command(["PING"]) { [loop] _ in loop.stop() }
         loop.schedule(after: 2_000_000_000) { [loop] in loop.stop() }

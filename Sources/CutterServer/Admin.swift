@@ -8,7 +8,7 @@ struct Admin: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage applications, models and links of a running Cutter.",
         subcommands: [AddApp.self, DeleteApp.self, AddModel.self, SetVersion.self, Link.self, Unlink.self,
-                      Apps.self, Models.self, Containers.self, State.self])
+                      Apps.self, Models.self, Containers.self, Frontends.self, State.self])
 }
 
 /// Options every admin command takes.

@@ -128,3 +128,14 @@ struct State: ParsableCommand {
         try runAdmin { options.print(try options.client().call("get_state", ["app_name": app, "uid": uid])) }
     }
 }
+
+struct Frontends: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the frontends registered in the shared Redis.")
+    @OptionGroup var options: AdminOptions
+
+    func run() throws {
+        try runAdmin {
+            options.print(try options.client().call("get_all_frontends", [:]), columns: ["id", "rpc_address", "query_address", "started_at"])
+        }
+    }
+}

@@ -23,6 +23,9 @@ public struct CutterConfiguration: Sendable, Equatable {
     var rpcSecret: String?
     /// When set, the model names containers may register as (comma-separated globs).
     var rpcModelPattern: String?
+    /// HOST:PORT where containers reach this frontend's RPC port, recorded in the frontend
+    /// registry; nil uses this host's first non-loopback IPv4 address and the RPC port.
+    var rpcAdvertiseAddress: String?
     /// A separate port serving only /metrics; nil serves /metrics on the query port.
     var metricsPort: UInt16?
     /// Address of the metrics port.
@@ -91,7 +94,7 @@ public struct CutterConfiguration: Sendable, Equatable {
     static let names = [
         "query_host", "query_port", "management_host", "management_port", "rpc_host", "rpc_port",
         "redis", "redis_password", "redis_password_file", "redis_username", "management_token", "management_token_file",
-        "rpc_secret", "rpc_secret_file", "rpc_model_pattern", "metrics_host", "metrics_port", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
+        "rpc_secret", "rpc_secret_file", "rpc_model_pattern", "rpc_advertise_address", "metrics_host", "metrics_port", "embedded_redis_port", "redis_data_dir", "redis_server", "redis_conf",
         "max_body_bytes", "max_header_bytes", "max_http_connections", "http_header_timeout_seconds", "http_idle_timeout_seconds", "cache_bytes", "max_batch_size", "batch_wait_micros", "latency_profile_lifetime_seconds", "container_timeout_seconds", "rpc_handshake_timeout_seconds", "max_rpc_connections", "shutdown_drain_seconds", "redis_command_timeout_seconds", "log_level", "log_format", "access_log", "random_seed",
     ]
 
@@ -146,6 +149,11 @@ public struct CutterConfiguration: Sendable, Equatable {
             case "rpc_secret": rpcSecret = value.isEmpty ? nil : value
             case "rpc_secret_file": rpcSecret = try secret(inFile: value)
             case "rpc_model_pattern": rpcModelPattern = value.isEmpty ? nil : value
+            case "rpc_advertise_address":
+                guard value.isEmpty || value.lastIndex(of: ":").flatMap({ UInt16(value[value.index(after: $0)...]) }) != nil else {
+                    throw fail("HOST:PORT")
+                }
+                rpcAdvertiseAddress = value.isEmpty ? nil : value
             case "metrics_host": metricsHost = value
             case "metrics_port": metricsPort = value.isEmpty || value == "none" ? nil : try port()
             case "embedded_redis_port": embeddedRedisPort = Int(try port())

@@ -64,6 +64,7 @@ final class ManagementAPI {
 
     private let endpoints: [String: Endpoint] = [
         "/admin/add_app": { $0.addApp },
+        "/admin/get_all_frontends": { $0.getAllFrontends },
         "/admin/delete_app": { $0.deleteApp },
         "/admin/add_model": { $0.addModel },
         "/admin/set_model_version": { $0.setModelVersion },

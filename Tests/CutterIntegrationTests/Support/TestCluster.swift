@@ -68,9 +68,9 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// A second `cutter serve` on the Redis of `other` (which keeps owning it).
-    init(sharingRedisWith other: TestCluster) async throws {
+    init(sharingRedisWith other: TestCluster, settings: [String] = []) async throws {
         redisPort = other.redisPort
-        extraSettings = []
+        extraSettings = settings
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         try await startCutter()
     }
