@@ -29,3 +29,34 @@ struct FrontendRegistryTests {
         try await waitUntil("the killed frontend's record expired", timeout: 30) { try await Self.frontends(first).count == 1 }
     }
 }
+
+/// Containers started with `--redis` join every frontend of the registry.
+@Suite(.serialized, .enabled(if: TestEnvironment.isReady, TestEnvironment.notReady))
+struct ScaleOutTests {
+    @Test func aContainerWithRedisServesEveryFrontend() async throws {
+        let first = try await TestCluster()
+        defer { first.stop() }
+        let second = try await TestCluster(sharingRedisWith: first)
+        defer { second.stop() }
+        try await first.deploy(app: "shared", model: "sum")
+        let container = try ManagedProcess(TestEnvironment.python, ["-m", "cutter_container", "--model", "sum", "--name", "sum",
+                                                                   "--redis", "127.0.0.1:\(first.redisPort)"],
+                                           environment: ["PYTHONUNBUFFERED": "1"], name: "joins-all")
+        defer { container.stop() }
+        for cluster in [first, second] {
+            try await waitUntil("the container joined the frontend on \(cluster.queryPort)") {
+                guard container.isRunning else { throw TestFailure("container exited:\n\(container.log)") }
+                return try await cluster.metric(#"cutter_model_replicas{model="sum",version="1"}"#) == 1
+            }
+            let reply = try await cluster.predict("shared", #"{"input":[1.0,2.0]}"#)
+            #expect(reply.object["output"] as? Double == 3.0, "\(reply.body)")
+        }
+        // A third frontend is joined as soon as it registers.
+        let third = try await TestCluster(sharingRedisWith: first)
+        defer { third.stop() }
+        try await waitUntil("the container joined the new frontend") {
+            try await third.metric(#"cutter_model_replicas{model="sum",version="1"}"#) == 1
+        }
+        #expect(try await third.predict("shared", #"{"input":[2.0,2.0]}"#).object["output"] as? Double == 4.0)
+    }
+}

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 from . import examples
 from .model import ModelLoadError
 from .protocol import INPUT_TYPES, input_type_code
+from .registry import parse_address
 from .runner import run
 
 MODEL_ARGS_ENV = "CUTTER_MODEL_ARGS"
@@ -97,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "Defaults come from CLIPPER_MODEL_NAME, CLIPPER_MODEL_VERSION, "
                     "CLIPPER_INPUT_TYPE, CLIPPER_IP and CLIPPER_PORT when set, the secret "
                     "from CUTTER_RPC_SECRET or CUTTER_RPC_SECRET_FILE, model arguments "
-                    "from CUTTER_MODEL_ARGS.",
+                    "from CUTTER_MODEL_ARGS, the frontend registry from CUTTER_REDIS, "
+                    "CUTTER_REDIS_USERNAME and CUTTER_REDIS_PASSWORD or "
+                    "CUTTER_REDIS_PASSWORD_FILE.",
     )
     parser.add_argument("--model", default="noop",
                         help="noop, sum, sleep, echo or module:Class (default: noop)")
@@ -107,11 +110,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="model version (default: 1)")
     parser.add_argument("--input-type", default=env("CLIPPER_INPUT_TYPE", "doubles"),
                         help=f"one of {', '.join(INPUT_TYPES)} (default: doubles)")
-    parser.add_argument("--host", default=env("CLIPPER_IP", "127.0.0.1"),
-                        help="frontend address (default: 127.0.0.1)")
-    # argparse runs string defaults through `type`, so a bad CLIPPER_PORT is reported too.
-    parser.add_argument("--port", type=int, default=env("CLIPPER_PORT", "7000"),
-                        help="frontend container port (default: 7000)")
+    # Their defaults (CLIPPER_IP, CLIPPER_PORT) are applied by resolve_frontend, so
+    # that giving them next to --redis can be told from the environment's values.
+    parser.add_argument("--host", default=None,
+                        help="frontend address (default: CLIPPER_IP, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="frontend container port (default: CLIPPER_PORT, else 7000)")
+    parser.add_argument("--redis", default=None, metavar="HOST:PORT",
+                        help="serve every frontend registered in this Redis (database 4, keys "
+                             "frontend:*) instead of the one at --host/--port "
+                             "(default: CUTTER_REDIS)")
+    parser.add_argument("--redis-username", default=None, metavar="USER",
+                        help="Redis ACL user (default: CUTTER_REDIS_USERNAME; none: the "
+                             "default user)")
+    redis_password = parser.add_mutually_exclusive_group()
+    redis_password.add_argument("--redis-password", default=None, metavar="PASSWORD",
+                                help="Redis password (default: CUTTER_REDIS_PASSWORD)")
+    redis_password.add_argument("--redis-password-file", default=None, metavar="PATH",
+                                help="read the Redis password from the first line of PATH "
+                                     "(default: CUTTER_REDIS_PASSWORD_FILE)")
     parser.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="keyword argument for the model's constructor, as a string "
                              "(repeatable; module:Class models only). Added to, and "
@@ -142,26 +159,68 @@ def resolve_secret(args: argparse.Namespace) -> Optional[str]:
     Options beat the environment; an empty secret means none, as for the
     frontend's ``rpc_secret``.  Raises ``ValueError`` with a message for the user.
     """
-    secret, path = args.secret, args.secret_file
-    if secret is None and path is None:
-        secret = os.environ.get("CUTTER_RPC_SECRET") or None
-        path = os.environ.get("CUTTER_RPC_SECRET_FILE") or None
-        if secret is not None and path is not None:
-            raise ValueError("set only one of CUTTER_RPC_SECRET and CUTTER_RPC_SECRET_FILE")
-    if path is not None:
-        try:
-            with open(path, encoding="utf-8") as file:
-                # Like the frontend's rpc_secret_file: the first line, without its end.
-                secret = file.readline().rstrip("\n")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ValueError(f"cannot read the secret file {path!r}: {err}") from None
-        if not secret:
-            raise ValueError(f"the first line of the secret file {path!r} is empty")
-    if not secret:
+    secret = _value_or_file(args.secret, args.secret_file, "CUTTER_RPC_SECRET", "secret")
+    if secret is None:
         return None
     if len(secret.encode()) > 255:
         raise ValueError("the secret must be at most 255 bytes long (a ZMTP PLAIN limit)")
     return secret
+
+
+def _value_or_file(value: Optional[str], path: Optional[str], variable: str,
+                   what: str) -> Optional[str]:
+    """A value from its option, its file option, or ``variable`` / ``variable_FILE``."""
+    if value is None and path is None:
+        value = os.environ.get(variable) or None
+        path = os.environ.get(f"{variable}_FILE") or None
+        if value is not None and path is not None:
+            raise ValueError(f"set only one of {variable} and {variable}_FILE")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as file:
+                # Like the frontend's rpc_secret_file: the first line, without its end.
+                value = file.readline().rstrip("\n")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"cannot read the {what} file {path!r}: {err}") from None
+        if not value:
+            raise ValueError(f"the first line of the {what} file {path!r} is empty")
+    return value or None
+
+
+def resolve_frontend(args: argparse.Namespace) -> Dict[str, object]:
+    """``run``'s keyword arguments saying where the frontends are.
+
+    Either ``host`` and ``port`` (options, else CLIPPER_IP and CLIPPER_PORT,
+    else 127.0.0.1:7000) or, with ``--redis`` / CUTTER_REDIS, the registry and
+    its credentials; CLIPPER_IP and CLIPPER_PORT are then ignored.  Raises
+    ``ValueError`` with a message for the user.
+    """
+    redis = args.redis or os.environ.get("CUTTER_REDIS") or None
+    if redis is None:
+        for option in ("redis_username", "redis_password", "redis_password_file"):
+            if getattr(args, option) is not None:
+                raise ValueError(f"--{option.replace('_', '-')} needs --redis (or CUTTER_REDIS)")
+        port = args.port
+        if port is None:
+            text = os.environ.get("CLIPPER_PORT", "7000")
+            try:
+                port = int(text)
+            except ValueError:
+                raise ValueError(f"CLIPPER_PORT must be a port number, not {text!r}") from None
+        return dict(host=args.host or os.environ.get("CLIPPER_IP") or "127.0.0.1", port=port)
+    source = "--redis" if args.redis else "CUTTER_REDIS"
+    if args.host is not None or args.port is not None:
+        raise ValueError(f"--host and --port cannot be used with {source}: the frontends' "
+                         "addresses are read from Redis")
+    parse_address(redis, source)
+    password = _value_or_file(args.redis_password, args.redis_password_file,
+                              "CUTTER_REDIS_PASSWORD", "Redis password")
+    username = args.redis_username or os.environ.get("CUTTER_REDIS_USERNAME") or None
+    if username is not None and password is None:
+        raise ValueError("a Redis username (--redis-username, CUTTER_REDIS_USERNAME) needs a "
+                         "password (--redis-password, --redis-password-file, "
+                         "CUTTER_REDIS_PASSWORD or CUTTER_REDIS_PASSWORD_FILE)")
+    return dict(redis=redis, redis_password=password, redis_username=username)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -175,6 +234,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error(str(err))
     try:
         secret = resolve_secret(args)
+        frontend = resolve_frontend(args)
         model_args = resolve_model_args(args)
     except ValueError as err:
         parser.error(str(err))
@@ -189,8 +249,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as err:
         parser.error(f"cannot load model {args.model!r}: {err}")
     try:
-        run(model, args.name, args.version, args.input_type, host=args.host, port=args.port,
-            activity_timeout=args.activity_timeout, secret=secret)
+        run(model, args.name, args.version, args.input_type,
+            activity_timeout=args.activity_timeout, secret=secret, **frontend)
     except ModelLoadError:
         return 1  # run() has logged why, with the traceback of a failed load().
     return 0

@@ -281,6 +281,9 @@ class RegistryWatcher:
         if not targets and (self._targets is None or self._targets):
             self.log.info("no frontend registered in Redis at %s: waiting for one",
                           self.registry.address)
+        if targets != self._targets:
+            self.log.debug("the registry lists %d frontend(s): %s", len(targets), ", ".join(
+                f"{ident} at {host}:{port}" for (host, port), ident in targets.items()))
         with self._lock:
             self._targets = targets
         self.reads += 1

@@ -17,6 +17,9 @@ def run_kwargs(monkeypatch):
     monkeypatch.delenv("CUTTER_RPC_SECRET", raising=False)
     monkeypatch.delenv("CUTTER_RPC_SECRET_FILE", raising=False)
     monkeypatch.delenv("CUTTER_MODEL_ARGS", raising=False)
+    for name in ("CLIPPER_IP", "CLIPPER_PORT", "CUTTER_REDIS", "CUTTER_REDIS_USERNAME",
+                 "CUTTER_REDIS_PASSWORD", "CUTTER_REDIS_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
     calls = []
     monkeypatch.setattr(cli, "run",
                         lambda model, *args, **kwargs: calls.append(dict(kwargs, model=model)))
@@ -169,3 +172,67 @@ def test_failed_load_exits_with_status_1(models_module, monkeypatch, caplog):
     assert record.levelno == logging.ERROR and "cannot read /models/m" in caplog.text
     assert "loading BrokenLoad" in caplog.messages
     assert not [r for r in caplog.records if "connecting" in r.getMessage()]
+
+
+def test_one_frontend_by_default(run_kwargs, monkeypatch):
+    kwargs = run_kwargs()
+    assert (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 7000)
+    assert "redis" not in kwargs
+    monkeypatch.setenv("CLIPPER_IP", "frontend")
+    monkeypatch.setenv("CLIPPER_PORT", "7001")
+    kwargs = run_kwargs()
+    assert (kwargs["host"], kwargs["port"]) == ("frontend", 7001)
+    kwargs = run_kwargs("--host", "other", "--port", "7002")
+    assert (kwargs["host"], kwargs["port"]) == ("other", 7002)
+
+
+def test_redis_options(run_kwargs, monkeypatch, tmp_path):
+    # CLIPPER_IP/CLIPPER_PORT, as Clipper-style deployments set them, are ignored.
+    monkeypatch.setenv("CLIPPER_IP", "frontend")
+    monkeypatch.setenv("CLIPPER_PORT", "7001")
+    kwargs = run_kwargs("--redis", "redis:6379")
+    assert kwargs["redis"] == "redis:6379" and "host" not in kwargs and "port" not in kwargs
+    assert kwargs["redis_password"] is None and kwargs["redis_username"] is None
+    kwargs = run_kwargs("--redis", "redis:6379", "--redis-password", "pw",
+                        "--redis-username", "cutter-container")
+    assert (kwargs["redis_password"], kwargs["redis_username"]) == ("pw", "cutter-container")
+    path = tmp_path / "redis-password"
+    path.write_text("from-file\n")
+    assert run_kwargs("--redis", "r:1", "--redis-password-file",
+                      str(path))["redis_password"] == "from-file"
+    monkeypatch.setenv("CUTTER_REDIS", "env-redis:6380")
+    monkeypatch.setenv("CUTTER_REDIS_USERNAME", "env-user")
+    monkeypatch.setenv("CUTTER_REDIS_PASSWORD_FILE", str(path))
+    kwargs = run_kwargs()
+    assert (kwargs["redis"], kwargs["redis_username"], kwargs["redis_password"]) == (
+        "env-redis:6380", "env-user", "from-file")
+    monkeypatch.delenv("CUTTER_REDIS_PASSWORD_FILE")
+    monkeypatch.setenv("CUTTER_REDIS_PASSWORD", "env-pw")
+    assert run_kwargs()["redis_password"] == "env-pw"
+    assert run_kwargs("--redis-password", "option")["redis_password"] == "option"
+
+
+@pytest.mark.parametrize("argv,env,message", [
+    (["--redis", "r:1", "--host", "h"], {}, "--host and --port cannot be used with --redis"),
+    (["--redis", "r:1", "--port", "7000"], {}, "--host and --port cannot be used with --redis"),
+    (["--port", "7000"], {"CUTTER_REDIS": "r:1"},
+     "--host and --port cannot be used with CUTTER_REDIS"),
+    (["--redis", "redis"], {}, "--redis must be HOST:PORT, not 'redis'"),
+    ([], {"CUTTER_REDIS": "r:x"}, "CUTTER_REDIS must be HOST:PORT"),
+    (["--redis-password", "pw"], {}, "--redis-password needs --redis"),
+    (["--redis", "r:1", "--redis-username", "u"], {}, "a Redis username"),
+    (["--redis", "r:1", "--redis-password", "a", "--redis-password-file", "f"], {},
+     "not allowed with argument"),
+    (["--redis", "r:1"], {"CUTTER_REDIS_PASSWORD": "a", "CUTTER_REDIS_PASSWORD_FILE": "f"},
+     "only one of CUTTER_REDIS_PASSWORD and CUTTER_REDIS_PASSWORD_FILE"),
+    (["--redis", "r:1", "--redis-password-file", "/nonexistent/pw"], {},
+     "cannot read the Redis password file"),
+    ([], {"CLIPPER_PORT": "x"}, "CLIPPER_PORT must be a port number, not 'x'"),
+])
+def test_redis_option_errors(run_kwargs, monkeypatch, capsys, argv, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exit_info:
+        run_kwargs(*argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
