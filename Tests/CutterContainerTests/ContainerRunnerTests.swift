@@ -126,10 +126,11 @@ struct ContainerRunnerTests {
     @Test func answeredHeartbeatsKeepAQuietConnectionAlive() async throws {
         let frontend = try FakeFrontend()
         // The timeout is long against the heartbeat interval, so a test process stalled by a loaded
-        // machine does not look like a silent frontend; the exchange outlasts the timeout.
+        // machine (seen: over 2 s in a cold CI run) does not look like a silent frontend; the
+        // exchange outlasts the timeout.
         try await withRunner(ScriptedSumModel(), on: frontend, configure: {
-            $0.heartbeatInterval = .milliseconds(20)
-            $0.activityTimeout = .seconds(2)
+            $0.heartbeatInterval = .milliseconds(50)
+            $0.activityTimeout = .seconds(5)
         }) {
             let connection = try await frontend.accept()
             try await connection.handshake()
@@ -137,7 +138,7 @@ struct ContainerRunnerTests {
             let clock = ContinuousClock()
             let start = clock.now
             var heartbeats = 0
-            while clock.now - start < .milliseconds(2500) {
+            while clock.now - start < .milliseconds(6000) {
                 if try await connection.nextMessage() == .heartbeat { heartbeats += 1 }
                 connection.send(frames: FrontendMessage.heartbeatReply(requestMetadata: false))
             }
@@ -150,8 +151,8 @@ struct ContainerRunnerTests {
         let frontend = try FakeFrontend()
         let logs = LogRecorder()
         try await withRunner(ScriptedSumModel(), on: frontend, logs: logs, configure: {
-            $0.heartbeatInterval = .milliseconds(20)
-            $0.activityTimeout = .milliseconds(800)
+            $0.heartbeatInterval = .milliseconds(50)
+            $0.activityTimeout = .seconds(3)
         }) {
             let silent = try await frontend.accept()
             try await silent.handshake()
