@@ -58,5 +58,13 @@ struct ScaleOutTests {
             try await third.metric(#"cutter_model_replicas{model="sum",version="1"}"#) == 1
         }
         #expect(try await third.predict("shared", #"{"input":[2.0,2.0]}"#).object["output"] as? Double == 4.0)
+        // A frontend killed with -9 takes nothing from the others: they keep their predictions.
+        second.cutter.stop(signal: SIGKILL)
+        for (index, cluster) in [first, third].enumerated() {
+            for value in 0..<5 {
+                let reply = try await cluster.predict("shared", #"{"input":[\#(index).0,\#(value).5]}"#)
+                #expect(reply.object["default"] as? Bool == false, "\(reply.body)")
+            }
+        }
     }
 }
