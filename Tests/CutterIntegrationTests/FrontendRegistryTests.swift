@@ -28,6 +28,18 @@ struct FrontendRegistryTests {
         third.cutter.stop(signal: SIGKILL)
         try await waitUntil("the killed frontend's record expired", timeout: 30) { try await Self.frontends(first).count == 1 }
     }
+
+    @Test func aRestartedRedisGetsTheRegistryBack() async throws {
+        let first = try await TestCluster()
+        defer { first.stop() }
+        let second = try await TestCluster(sharingRedisWith: first)
+        defer { second.stop() }
+        try await waitUntil("two frontends are registered") { try await Self.frontends(first).count == 2 }
+        // This Redis keeps nothing on disk: restarted, it is empty until the frontends refresh.
+        first.redis?.stop()
+        try await first.startRedis()
+        try await waitUntil("both frontends registered again") { try await Self.frontends(first).count == 2 }
+    }
 }
 
 /// Containers started with `--redis` join every frontend of the registry.
