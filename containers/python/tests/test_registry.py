@@ -368,7 +368,9 @@ def test_serves_every_registered_frontend(redis_servers, start_container, fronte
     assert [recv_response(a)[0] for _ in range(5)] == [10, 11, 12, 13, 14]
     assert [recv_response(b)[0] for _ in range(2)] == [20, 21]
     served = model.served[model.served.index("block"):]
-    assert served.index("b2") < served.index("a3"), served
+    # In FIFO order b1 would come after a4. With round-robin it comes among a's first batches; how
+    # early depends on when b's messages reach the container's queue, so only "before a4" is asserted.
+    assert served.index("b1") < served.index("a4"), served
 
     # A frontend that leaves the registry is dropped, with its queued batch.
     model.entered.clear()
