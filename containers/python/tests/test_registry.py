@@ -273,26 +273,6 @@ def log():
 
 
 @pytest.fixture
-def start_container():
-    running = []
-
-    def start(model, redis, input_type="doubles", **options):
-        options.setdefault("heartbeat_interval", 0.2)
-        stop = threading.Event()
-        thread = threading.Thread(target=run, daemon=True, kwargs=dict(
-            model=model, name="m", version="1", input_type=input_type, redis=redis,
-            stop_event=stop, **options))
-        thread.start()
-        running.append((stop, thread))
-
-    yield start
-    for stop, thread in running:
-        stop.set()
-        thread.join(5)
-        assert not thread.is_alive()
-
-
-@pytest.fixture
 def frontends():
     made = []
 
@@ -348,7 +328,7 @@ def test_serves_every_registered_frontend(redis_servers, start_container, fronte
     register(admin, "b", b.port)
     admin.command("SET", "frontend-not-a-hash", "x")  # not matched by frontend:*
     model = GateModel()
-    start_container(model, redis.address, input_type="strings")
+    start_container(model, redis=redis.address, input_type="strings")
     ida, idb = a.handshake(data_type=4), b.handshake(data_type=4)
     send_strings(a, ida, 1, "x")
     send_strings(b, idb, 2, "y")
@@ -406,7 +386,7 @@ def test_password_protected_redis(redis_servers, start_container, frontends, log
     admin = redis.admin("s3cret")
     front = frontends()
     register(admin, "only", front.port)
-    start_container(SumModel(), redis.address, redis_password="s3cret")
+    start_container(SumModel(), redis=redis.address, redis_password="s3cret")
     identity = front.handshake()
     assert front.predict(identity, 1, 3, [doubles(1.0, 2.0)]) == ["3.0"]
     admin.close()
@@ -428,7 +408,7 @@ def test_read_only_acl_user_and_wrong_password(redis_servers, start_container, f
     registry.close()
 
     # A wrong password is logged once, not at every poll.
-    start_container(SumModel(), redis.address, redis_password="wrong",
+    start_container(SumModel(), redis=redis.address, redis_password="wrong",
                     redis_username="cutter-container", registry_interval=0.05)
     log.wait_for("refused a command (WRONGPASS", count=4)
     warnings = [r for r in log.records if r.levelno == logging.WARNING
@@ -436,7 +416,7 @@ def test_read_only_acl_user_and_wrong_password(redis_servers, start_container, f
     assert len(warnings) == 1
     assert "check --redis-username/--redis-password" in warnings[0].getMessage()
 
-    start_container(SumModel(), redis.address, redis_password="reader",
+    start_container(SumModel(), redis=redis.address, redis_password="reader",
                     redis_username="cutter-container")
     identity = front.handshake()
     assert front.predict(identity, 1, 3, [doubles(2.0)]) == ["2.0"]
@@ -449,7 +429,7 @@ def test_unreachable_redis_is_logged_once_and_retried(redis_servers, start_conta
     probe = socket.create_server(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    start_container(SumModel(), f"127.0.0.1:{port}", registry_interval=0.05)
+    start_container(SumModel(), redis=f"127.0.0.1:{port}", registry_interval=0.05)
     log.wait_for(f"cannot read the frontend registry in Redis at 127.0.0.1:{port}", count=4)
     assert len([r for r in log.records if r.levelno == logging.WARNING
                 and "cannot read the frontend registry" in r.getMessage()]) == 1

@@ -154,27 +154,6 @@ def container_log(caplog):
     logger.removeHandler(waiter)
 
 
-@pytest.fixture
-def start_container():
-    """Runs containers in threads; stops them (and checks they stop) afterwards."""
-    running = []
-
-    def start(model, port, input_type="doubles", **options):
-        options.setdefault("heartbeat_interval", 0.2)
-        stop = threading.Event()
-        thread = threading.Thread(target=run, daemon=True, kwargs=dict(
-            model=model, name="m", version="1", input_type=input_type,
-            port=port, stop_event=stop, **options))
-        thread.start()
-        running.append((stop, thread))
-
-    yield start
-    for stop, thread in running:
-        stop.set()
-        thread.join(5)
-        assert not thread.is_alive()
-
-
 def test_handshake_and_batch_of_doubles(frontend, start_container, caplog):
     caplog.set_level(logging.INFO, logger="cutter_container")
     start_container(SumModel(), frontend.port)
