@@ -156,7 +156,7 @@ public final class ServingProcess {
         servers.append(try HTTPServer(loop: loop, name: "management", host: configuration.managementHost, port: configuration.managementPort,
                                       limits: limits, logger: logger) { [self] in management.handle($0) })
         metrics.beforeRender = { [unowned self] in
-            for server in servers { metrics.requestsInFlight(port: server.portName, server.inFlight) }
+            for server in servers { metrics.requestsInFlight(port: server.name, server.inFlight) }
         }
         if let metricsPort = configuration.metricsPort {
             let metricsFrontend = MetricsFrontend(metrics: metrics)
@@ -165,7 +165,7 @@ public final class ServingProcess {
                                           limits: limits, logger: logger) { metricsFrontend.handle($0) })
         }
         for server in servers {
-            let port = server.portName
+            let port = server.name
             server.onReply = { [metrics] status in metrics.reply(port: port, status: status) }
         }
         rpcListener = try TCPListener(loop: loop, host: configuration.rpcHost, port: configuration.rpcPort) { [pool, loop] fd in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cutter
 import Foundation
 
 /// `cutter admin ...`: the management API from the command line, for operators who would
@@ -22,11 +23,10 @@ struct AdminOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         var token = token ?? environment["CUTTER_MANAGEMENT_TOKEN"]
         if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
-                  let line = text.split(whereSeparator: \.isNewline).first else {
-                throw ValidationError("cannot read a token from \(tokenFile)")
+            guard let line = CutterConfiguration.firstLine(ofFile: tokenFile), !line.isEmpty else {
+                throw ValidationError("cannot read a token from the first line of \(tokenFile)")
             }
-            token = String(line)
+            token = line
         }
         return AdminClient(address: address ?? environment["CUTTER_ADMIN_ADDRESS"] ?? "127.0.0.1:1338", token: token)
     }

@@ -115,10 +115,9 @@ public struct CutterConfiguration: Sendable, Equatable {
             /// A secret kept in a file (first line), so that it is not on a command line.
             func secret(inFile path: String) throws(InvalidSetting) -> String? {
                 guard !path.isEmpty else { return nil }
-                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                guard let line = Self.firstLine(ofFile: path) else {
                     throw fail("a readable file holding the secret on its first line")
                 }
-                let line = text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
                 guard !line.isEmpty else { throw fail("a file whose first line is the secret (it is empty)") }
                 return line
             }
@@ -208,6 +207,13 @@ public struct CutterConfiguration: Sendable, Equatable {
                 throw InvalidSetting(description: "\(source): unknown setting '\(name)'. Known settings: \(Self.names.joined(separator: ", ")).")
             }
         }
+    }
+
+    /// The first line of a file that holds a secret (a token, a password), or nil if it cannot
+    /// be read; `cutter admin --token-file` reads its token the same way.
+    public static func firstLine(ofFile path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first.map(String.init) ?? ""
     }
 
     /// The Redis endpoint to use, the embedded server's when none is configured.

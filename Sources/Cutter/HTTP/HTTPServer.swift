@@ -8,15 +8,13 @@ final class HTTPServer {
     let limits: HTTPLimits
     private let loop: EventLoop
     private let logger: Logger
-    /// "query" or "management", for log lines.
-    private let name: String
+    /// "query", "management" or "metrics": the port's name in log lines and metrics.
+    let name: String
     private var listener: TCPListener?
     private var connections: [Int32: HTTPConnection] = [:]
     private let handler: (HTTPExchange) -> Void
     /// The port actually bound (useful when asked for port 0).
     let port: UInt16
-    /// "query", "management" or "metrics".
-    var portName: String { name }
     /// Told the status of every reply, for the metrics.
     var onReply: ((Int) -> Void)?
     /// The `Date` header line, remade once a second.

@@ -17,9 +17,7 @@ final class ProcessMetrics {
     private let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
 
     init(registry: PrometheusCollectorRegistry) {
-        func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
-            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
-        }
+        let descriptor = ServingMetrics.descriptor
         cpuSeconds = registry.makeCounter(descriptor: descriptor("process_cpu_seconds_total", "Total user and system CPU time spent in seconds."))
         residentBytes = registry.makeGauge(descriptor: descriptor("process_resident_memory_bytes", "Resident memory size in bytes."))
         virtualBytes = registry.makeGauge(descriptor: descriptor("process_virtual_memory_bytes", "Virtual memory size in bytes."))
